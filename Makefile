@@ -1,0 +1,25 @@
+# The two commands: `make run` (spillwayd on its embedded defaults) and `make test` (the whole suite).
+# Each first installs the Debian packages it needs (scripts/install-deps.sh).
+BAZEL ?= bazel
+RUN_ARGS ?=
+
+.PHONY: deps build run test bench clean
+
+deps:
+	@bash scripts/install-deps.sh
+
+build: deps
+	$(BAZEL) build //...
+
+run: deps
+	$(BAZEL) run //server:spillwayd -- $(RUN_ARGS)
+
+test: deps
+	$(BAZEL) test //...
+	@bash scripts/summarize-tests.sh
+
+bench: deps
+	$(BAZEL) run -c opt //tests/bench:placement_bench
+
+clean:
+	$(BAZEL) clean
