@@ -1,0 +1,34 @@
+// The one interface every backend implements: the VM pool (agents) and ACI (ARM REST), and
+// their simulated stand-ins. Backends receive actions and report back with events.
+#ifndef SPILLWAY_BACKENDS_BACKEND_H_
+#define SPILLWAY_BACKENDS_BACKEND_H_
+
+#include <vector>
+
+#include "absl/time/time.h"
+#include "scheduler/core/actions.h"
+#include "scheduler/core/events.h"
+
+namespace spillway {
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  // True if this backend carries out `action` (VM actions go to the pool, ACI ones to ACI).
+  virtual bool Handles(const Action& action) const = 0;
+
+  // Carries out `action` without blocking: real backends hand the I/O to their own threads.
+  virtual void Execute(const Action& action, absl::Time now) = 0;
+
+  // Events that happened up to `now`, oldest first. Called by the event loop's thread only.
+  virtual std::vector<Event> Poll(absl::Time now) = 0;
+
+  // The earliest time at which Poll may have something new; InfiniteFuture when only Execute or
+  // an outside report can produce events. The event loop uses it to sleep no longer than needed.
+  virtual absl::Time NextEventTime() const = 0;
+};
+
+}  // namespace spillway
+
+#endif  // SPILLWAY_BACKENDS_BACKEND_H_

@@ -1,0 +1,68 @@
+// The overflow decision for one queued job that does not fit the VM pool now:
+//
+//   1. VM-only jobs never burst; nor does anything while bursting is disabled.
+//   2. Burst-allowed jobs burst only when waiting would break their wait budget
+//      (waited + predicted VM wait > max_wait) AND ACI would actually start them sooner
+//      (ACI start latency < predicted VM wait). ACI-only jobs skip this step.
+//   3. ACI's limits must allow it: per-group size, max groups, max cores, create rate
+//      (per 5 min and per hour) and the spend budget (hourly spend rate after the burst).
+//
+// Pure: every input is a value, so the decision is replayable and table-testable.
+#ifndef SPILLWAY_SCHEDULER_BURST_BURST_DECISION_H_
+#define SPILLWAY_SCHEDULER_BURST_BURST_DECISION_H_
+
+#include <string>
+
+#include "absl/time/time.h"
+#include "proto/spillway/v1/admin.pb.h"
+#include "proto/spillway/v1/jobs.pb.h"
+#include "scheduler/model/resources.h"
+
+namespace spillway {
+
+struct AciUsage {
+  int64_t cpu_millis = 0;  // Requested by live groups.
+  int groups = 0;
+  int64_t spend_rate_micro_usd_per_hour = 0;
+  int creates_last_5min = 0;
+  int creates_last_hour = 0;
+};
+
+struct BurstInput {
+  Resources request;  // Already rounded to ACI's granularity.
+  spillway::v1::BurstMode mode = spillway::v1::BURST_MODE_ALLOWED;
+  absl::Duration waited;              // Time already spent queued.
+  absl::Duration predicted_vm_wait;   // InfiniteDuration() if no VM node could ever hold it.
+  absl::Duration max_wait;            // The job's wait budget.
+  absl::Duration aci_start_latency;   // Expected ACI start.
+  absl::Duration expected_duration;   // For the cost estimate.
+};
+
+// Pending-reason classes (bounded: used as metric labels and in GetCluster).
+inline constexpr char kPendingWaitingForVm[] = "waiting-for-vm";
+inline constexpr char kPendingVmOnly[] = "vm-only";
+inline constexpr char kPendingBurstDisabled[] = "burst-disabled";
+inline constexpr char kPendingGroupTooLarge[] = "aci-group-too-large";
+inline constexpr char kPendingMaxGroups[] = "aci-max-groups";
+inline constexpr char kPendingMaxCores[] = "aci-max-cores";
+inline constexpr char kPendingCreateRate[] = "aci-create-rate";
+inline constexpr char kPendingSpendBudget[] = "spend-budget";
+inline constexpr char kPendingRetryBackoff[] = "retry-backoff";
+inline constexpr char kPendingInfeasible[] = "infeasible";
+
+struct BurstDecision {
+  bool burst = false;
+  std::string pending_class;  // When not bursting: one of the kPending* classes.
+  std::string message;        // Why, with the figures.
+  int64_t estimated_cost_micro_usd = 0;
+};
+
+BurstDecision DecideBurst(const BurstInput& input, const AciUsage& usage,
+                          const spillway::v1::Policy& policy);
+
+// ACI sizes: cpu in steps of 0.01 vCPU (10 millicores), memory in steps of 0.1 GB; rounded up.
+Resources RoundToAciGranularity(const Resources& request);
+
+}  // namespace spillway
+
+#endif  // SPILLWAY_SCHEDULER_BURST_BURST_DECISION_H_

@@ -1,0 +1,198 @@
+// The scheduling core: a deterministic state machine. Events in, actions out, time inside the
+// events; no threads, locks, I/O or clock. Same events in the same order -> same actions.
+//
+// On every event the core
+//   1. applies the event (a submit queues a job, a task report moves a job along its lifecycle,
+//      a node report changes the pool, a policy change replaces the policy, ...);
+//   2. flushes ACI deletes that were waiting for the delete budget;
+//   3. runs the queue (core_schedule.cc): jobs in priority-then-arrival order try the VM pool;
+//      a job that does not fit gets a predicted VM start from the pool's capacity profiles and a
+//      reservation there, and bursts to ACI if DecideBurst says waiting would break its budget;
+//      later jobs may backfill only where they do not delay a reservation;
+//   4. rebalances (core_drain.cc): migratable work leaves draining nodes, and migratable ACI work
+//      moves back to the pool once room has been stable for the drain window, within the drain
+//      budget, starting the VM copy first and deleting the ACI group only once the copy runs.
+#ifndef SPILLWAY_SCHEDULER_CORE_CORE_H_
+#define SPILLWAY_SCHEDULER_CORE_CORE_H_
+
+#include <deque>
+#include <map>
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "proto/spillway/v1/admin.pb.h"
+#include "proto/spillway/v1/jobs.pb.h"
+#include "scheduler/burst/burst_decision.h"
+#include "scheduler/burst/capacity_profile.h"
+#include "scheduler/burst/rate_window.h"
+#include "scheduler/core/actions.h"
+#include "scheduler/core/events.h"
+#include "scheduler/model/job_validation.h"
+#include "scheduler/placement/node_pool.h"
+#include "scheduler/placement/placer.h"
+
+namespace spillway {
+
+struct CoreConfig {
+  std::string cluster_name = "local";
+  spillway::v1::Policy policy;      // Unset fields take DefaultPolicy()'s values.
+  absl::Time start_time = absl::UnixEpoch();  // Time of the initial policy's audit record.
+  size_t event_log_capacity = 100000;  // Job events kept for WatchJobs resumption.
+  int max_reservations = 64;           // Queued jobs that get a VM reservation per pass.
+  int candidate_limit = 8;             // Feasible nodes scored per placement.
+};
+
+struct ApplyResult {
+  absl::Status status;          // Non-OK: the command was refused and nothing changed.
+  std::vector<Action> actions;  // For the backends, in order.
+  std::string job_id;           // JobSubmitted: the job's id.
+  bool created = false;         // JobSubmitted: false when the idempotency key matched.
+};
+
+struct JobFilter {
+  spillway::v1::JobState state = spillway::v1::JOB_STATE_UNSPECIFIED;
+  spillway::v1::Backend backend = spillway::v1::BACKEND_UNSPECIFIED;
+  std::map<std::string, std::string> labels;
+};
+
+class Core {
+ public:
+  explicit Core(CoreConfig config);
+
+  ApplyResult Apply(const Event& event);
+
+  // --- Queries (read-only) ---
+  // The full record, secrets included: redact before it leaves the process.
+  const spillway::v1::Job* FindJob(const std::string& id) const;
+  // Jobs with id > after_id matching `filter`, at most `limit`; `next` is the last id returned
+  // when more may follow, else empty.
+  std::vector<const spillway::v1::Job*> ListJobs(const JobFilter& filter,
+                                                 const std::string& after_id, int limit,
+                                                 std::string* next) const;
+  spillway::v1::GetClusterResponse Cluster(absl::Time now) const;
+  const spillway::v1::Policy& policy() const { return policy_; }
+  const std::vector<spillway::v1::PolicyChange>& policy_history() const { return audit_; }
+  CapacityLimits Limits() const;
+  const NodePool& pool() const { return pool_; }
+  int64_t revision() const { return revision_; }
+  // Job events with revision > after (oldest first, at most max); OUT_OF_RANGE when events after
+  // `after` were already dropped from the log.
+  absl::Status EventsSince(int64_t after, size_t max,
+                           std::vector<spillway::v1::JobEvent>* out) const;
+  int queue_depth() const { return static_cast<int>(queue_.size()); }
+  int64_t AciSpendMicroUsd(absl::Time now) const;
+  const std::string& cluster_name() const { return config_.cluster_name; }
+
+ private:
+  struct JobRecord {
+    spillway::v1::Job job;
+    Resources request;
+    int64_t seq = 0;
+    absl::Time queued_since;
+    absl::Time retry_at = absl::InfinitePast();
+    int current_attempt = 0;    // 0 = none.
+    int migration_attempt = 0;  // A copy being started elsewhere; 0 = none.
+    int restarts = 0;           // Restarts after the job's own failures.
+    int infra_failures = 0;     // Attempts the infrastructure failed.
+    std::string pending_class;
+    bool queued = false;
+  };
+  struct AciGroup {
+    std::string job_id;
+    int attempt = 0;
+    Resources size;
+    absl::Time created;
+    bool delete_requested = false;
+    std::string delete_reason;
+  };
+  using QueueKey = std::tuple<int, int64_t, std::string>;  // (-priority, seq, id)
+
+  // Events (core.cc).
+  ApplyResult OnSubmit(const JobSubmitted& e, absl::Time now);
+  absl::Status OnCancel(const JobCancelled& e, absl::Time now, std::vector<Action>& actions);
+  absl::Status OnPolicy(const PolicyChanged& e, absl::Time now);
+  absl::Status OnCordon(const NodeCordoned& e);
+  absl::Status OnDrain(const NodeDrainRequested& e);
+  void OnNodeUp(const NodeUp& e);
+  void OnNodeDown(const NodeDown& e, absl::Time now, std::vector<Action>& actions);
+  void OnTaskStarting(const TaskStarting& e, absl::Time now, std::vector<Action>& actions);
+  void OnTaskRunning(const TaskRunning& e, absl::Time now, std::vector<Action>& actions);
+  void OnTaskExited(const TaskExited& e, absl::Time now, std::vector<Action>& actions);
+  void OnTaskFailed(const TaskFailed& e, absl::Time now, std::vector<Action>& actions);
+  void OnAciGroupDeleted(const AciGroupDeleted& e, absl::Time now);
+
+  // Lifecycle helpers (core_lifecycle.cc).
+  void Transition(JobRecord& rec, spillway::v1::JobState state, const std::string& reason,
+                  absl::Time now);
+  spillway::v1::Attempt& AttemptOf(JobRecord& rec, int number);
+  spillway::v1::Attempt& NewAttempt(JobRecord& rec, spillway::v1::Backend backend,
+                                    absl::Time now);
+  void Enqueue(JobRecord& rec, absl::Time now);
+  void Dequeue(JobRecord& rec);
+  // Ends attempt `number` (releases the node or deletes the group); `state` is its final state.
+  void EndAttempt(JobRecord& rec, int number, spillway::v1::JobState state,
+                  const std::string& reason, bool stop_task, absl::Time now,
+                  std::vector<Action>& actions);
+  // After the current attempt ended: restart with back-off, or finish the job.
+  void AfterAttempt(JobRecord& rec, bool infrastructure, int exit_code, const std::string& reason,
+                    absl::Time now);
+  void RequestDelete(const std::string& group, const std::string& reason, absl::Time now,
+                     std::vector<Action>& actions);
+  void FlushDeletes(absl::Time now, std::vector<Action>& actions);
+  // Stops a task a backend reported for an attempt the core no longer runs.
+  void StopStale(const std::string& job_id, int attempt, std::vector<Action>& actions);
+  TaskFootprint FootprintOf(const JobRecord& rec, int attempt) const;
+  int MaxRestarts(const JobRecord& rec) const;
+  JobRecord* Find(const std::string& id);
+
+  // Queue pass (core_schedule.cc).
+  void Schedule(absl::Time now, std::vector<Action>& actions);
+  CapacityProfile& ProfileOf(const NodeInfo& node, absl::Time now,
+                             std::map<std::string, CapacityProfile>& profiles) const;
+  absl::Time ExpectedEnd(const JobRecord& rec, absl::Time now) const;
+  void PlaceOnVm(JobRecord& rec, const NodeInfo& node, const std::string& why, absl::Time now,
+                 std::vector<Action>& actions);
+  void BurstToAci(JobRecord& rec, const std::string& why, absl::Time now,
+                  std::vector<Action>& actions);
+  CreateAciGroup StartAciAttempt(JobRecord& rec, absl::Time now);
+  AciUsage CurrentAciUsage(absl::Time now);
+  PlacementRequest RequestOf(const JobRecord& rec) const;
+  PlacementOptions Options() const;
+  void RecordDecision(JobRecord& rec, const std::string& outcome, const std::string& message,
+                      const std::map<std::string, int>& rejections, absl::Duration predicted,
+                      absl::Time now);
+
+  // Rebalancing (core_drain.cc).
+  void Rebalance(absl::Time now, std::vector<Action>& actions);
+  void StartMigration(JobRecord& rec, const NodeInfo* node, const std::string& why,
+                      absl::Time now, std::vector<Action>& actions);
+  bool DrainBudgetLeft(absl::Time now);
+
+  CoreConfig config_;
+  spillway::v1::Policy policy_;
+  std::vector<spillway::v1::PolicyChange> audit_;
+  std::map<std::string, JobRecord> jobs_;
+  std::map<std::string, std::string> idempotency_;  // key -> job id
+  std::set<QueueKey> queue_;
+  NodePool pool_;
+  std::map<std::string, AciGroup> groups_;
+  std::deque<std::string> pending_deletes_;  // Waiting for the delete budget.
+  RateWindow creates_{absl::Hours(1)};
+  RateWindow deletes_{absl::Hours(1)};
+  RateWindow drain_moves_{absl::Minutes(1)};
+  absl::Time last_burst_ = absl::InfinitePast();
+  absl::Time room_since_ = absl::InfinitePast();  // Pool has had room for ACI work since.
+  int64_t finished_spend_micro_usd_ = 0;
+  int64_t next_job_number_ = 1;
+  int64_t next_seq_ = 1;
+  int64_t revision_ = 0;
+  std::deque<spillway::v1::JobEvent> event_log_;
+};
+
+}  // namespace spillway
+
+#endif  // SPILLWAY_SCHEDULER_CORE_CORE_H_

@@ -1,0 +1,276 @@
+// The queue pass: VM pool first, predicted waits and reservations, overflow to ACI.
+//
+//   1. Jobs are visited in priority-then-arrival order; jobs in retry back-off are skipped.
+//   2. A job tries the VM pool (placer.h). Nodes holding a reservation for a job ahead accept it
+//      only if it fits beside the reservation for its whole expected run (conservative
+//      backfilling: a small job never delays a bigger job's predicted start).
+//   3. A job that does not fit gets its predicted VM start: the earliest time any node that could
+//      ever hold it has room for its whole expected run, given running tasks' expected ends and
+//      the reservations of jobs ahead (capacity_profile.h).
+//   4. DecideBurst (burst_decision.h) weighs that wait against the job's budget, ACI's start
+//      latency and ACI's limits. Burst -> CreateAciGroup; else the job keeps its place, reserves
+//      its predicted start (the first `max_reservations` such jobs), and records why it waits.
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/time_util.h"
+#include "scheduler/core/core.h"
+#include "scheduler/model/money.h"
+#include "scheduler/model/policy.h"
+
+namespace spillway {
+namespace {
+
+bool Unbounded(const spillway::v1::JobSpec& spec) {
+  return spec.restart_policy() == spillway::v1::RESTART_POLICY_ALWAYS;
+}
+
+}  // namespace
+
+PlacementRequest Core::RequestOf(const JobRecord& rec) const {
+  PlacementRequest r;
+  r.resources = rec.request;
+  r.node_selector = &rec.job.spec().node_selector();
+  r.affinity = &rec.job.spec().affinity();
+  r.anti_affinity = &rec.job.spec().anti_affinity();
+  return r;
+}
+
+PlacementOptions Core::Options() const {
+  PlacementOptions o;
+  o.strategy = policy_.placement_strategy();
+  o.affinity_weight = policy_.affinity_weight();
+  o.candidate_limit = config_.candidate_limit;
+  return o;
+}
+
+absl::Time Core::ExpectedEnd(const JobRecord& rec, absl::Time now) const {
+  if (Unbounded(rec.job.spec())) return absl::InfiniteFuture();
+  const spillway::v1::Attempt& a = rec.job.attempts(rec.current_attempt - 1);
+  const auto& started = a.has_start_time() ? a.start_time() : a.placed_time();
+  const absl::Time start =
+      absl::FromUnixNanos(google::protobuf::util::TimeUtil::TimestampToNanoseconds(started));
+  const absl::Duration expected = EffectiveExpectedDuration(rec.job.spec(), policy_);
+  const absl::Time end = start + expected;
+  // Overran its estimate: assume a quarter of the estimate more (at least 5 s).
+  return end > now ? end : now + std::max(expected / 4, absl::Seconds(5));
+}
+
+CapacityProfile& Core::ProfileOf(const NodeInfo& node, absl::Time now,
+                                 std::map<std::string, CapacityProfile>& profiles) const {
+  auto it = profiles.find(node.id);
+  if (it != profiles.end()) return it->second;
+  CapacityProfile profile(now, node.Free());
+  for (const std::string& task : node.tasks) {
+    const size_t hash = task.rfind('#');
+    auto job = jobs_.find(task.substr(0, hash));
+    if (job == jobs_.end()) continue;
+    const JobRecord& rec = job->second;
+    const int attempt = std::stoi(task.substr(hash + 1));
+    // A migration copy replaces the original: it ends when the job would.
+    const absl::Time end = rec.current_attempt != 0 ? ExpectedEnd(rec, now) : now;
+    (void)attempt;
+    profile.AddRelease(end, rec.request);
+  }
+  return profiles.emplace(node.id, std::move(profile)).first->second;
+}
+
+AciUsage Core::CurrentAciUsage(absl::Time now) {
+  AciUsage u;
+  const AciPrices prices = PricesOf(policy_);
+  for (const auto& [name, g] : groups_) {
+    ++u.groups;
+    u.cpu_millis += g.size.cpu_millis;
+    u.spend_rate_micro_usd_per_hour += AciHourlyRateMicroUsd(g.size, prices);
+  }
+  u.creates_last_5min = creates_.CountWithin(now, absl::Minutes(5));
+  u.creates_last_hour = creates_.CountWithin(now, absl::Hours(1));
+  return u;
+}
+
+void Core::RecordDecision(JobRecord& rec, const std::string& outcome, const std::string& message,
+                          const std::map<std::string, int>& rejections, absl::Duration predicted,
+                          absl::Time now) {
+  spillway::v1::Decision* d = rec.job.mutable_last_decision();
+  d->set_outcome(outcome);
+  d->set_message(message);
+  d->clear_rejections();
+  for (const auto& [k, v] : rejections) (*d->mutable_rejections())[k] = v;
+  if (predicted == absl::InfiniteDuration() || predicted < absl::ZeroDuration()) {
+    d->clear_predicted_vm_wait();
+  } else {
+    *d->mutable_predicted_vm_wait() = ToProtoDuration(predicted);
+  }
+  *d->mutable_time() =
+      google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(now));
+}
+
+void Core::PlaceOnVm(JobRecord& rec, const NodeInfo& node, const std::string& why, absl::Time now,
+                     std::vector<Action>& actions) {
+  Dequeue(rec);
+  spillway::v1::Attempt& a = NewAttempt(rec, spillway::v1::BACKEND_VM, now);
+  a.set_node_id(node.id);
+  rec.current_attempt = a.number();
+  rec.pending_class.clear();
+  pool_.Allocate(node.id, FootprintOf(rec, a.number()));
+  rec.job.set_backend(spillway::v1::BACKEND_VM);
+  rec.job.set_node_id(node.id);
+  rec.job.clear_aci_group();
+  actions.push_back(StartVmTask{rec.job.id(), a.number(), node.id, rec.job.spec()});
+  Transition(rec, spillway::v1::JOB_STATE_PLACED, why, now);
+}
+
+void Core::BurstToAci(JobRecord& rec, const std::string& why, absl::Time now,
+                      std::vector<Action>& actions) {
+  Dequeue(rec);
+  CreateAciGroup create = StartAciAttempt(rec, now);
+  rec.current_attempt = create.attempt;
+  rec.pending_class.clear();
+  rec.job.set_backend(spillway::v1::BACKEND_ACI);
+  rec.job.clear_node_id();
+  rec.job.set_aci_group(create.group_name);
+  actions.push_back(std::move(create));
+  Transition(rec, spillway::v1::JOB_STATE_PLACED, absl::StrCat("burst to ACI: ", why), now);
+}
+
+void Core::Schedule(absl::Time now, std::vector<Action>& actions) {
+  if (queue_.empty()) return;
+  const PlacementOptions options = Options();
+  const absl::Duration aci_latency = ToAbslDuration(policy_.aci_start_latency());
+  std::map<std::string, CapacityProfile> profiles;  // Built lazily, this pass only.
+  int reservations = 0;
+  AciUsage usage = CurrentAciUsage(now);  // Kept up to date as this pass bursts.
+  const AciPrices prices = PricesOf(policy_);
+  auto burst = [&](JobRecord& rec, const BurstInput& input, const BurstDecision& decision,
+                   const std::map<std::string, int>& rejections) {
+    RecordDecision(rec, "burst", decision.message, rejections, input.predicted_vm_wait, now);
+    BurstToAci(rec, decision.message, now, actions);
+    ++usage.groups;
+    usage.cpu_millis += input.request.cpu_millis;
+    usage.spend_rate_micro_usd_per_hour += AciHourlyRateMicroUsd(input.request, prices);
+    ++usage.creates_last_5min;
+    ++usage.creates_last_hour;
+  };
+  absl::Duration last_prediction = absl::ZeroDuration();
+
+  // Snapshot: placing a job edits the queue.
+  // Jobs of the same shape and duration without constraints fail the same way within a pass.
+  std::map<std::tuple<int64_t, int64_t, absl::Duration>, std::map<std::string, int>> failed_shapes;
+  std::vector<std::string> order;
+  order.reserve(queue_.size());
+  for (const auto& key : queue_) order.push_back(std::get<2>(key));
+
+  for (const std::string& id : order) {
+    JobRecord& rec = jobs_.at(id);
+    if (rec.retry_at > now) continue;
+    const auto& spec = rec.job.spec();
+    const PlacementRequest request = RequestOf(rec);
+    const absl::Duration duration = Unbounded(spec)
+                                        ? absl::InfiniteDuration()
+                                        : EffectiveExpectedDuration(spec, policy_);
+    const absl::Duration waited = now - rec.queued_since;
+    BurstInput input;
+    input.request = RoundToAciGranularity(rec.request);
+    input.mode = spec.burst_mode() == spillway::v1::BURST_MODE_UNSPECIFIED
+                     ? spillway::v1::BURST_MODE_ALLOWED
+                     : spec.burst_mode();
+    input.waited = waited;
+    input.max_wait = EffectiveMaxWait(spec, policy_);
+    input.aci_start_latency = aci_latency;
+    input.expected_duration = Unbounded(spec) ? absl::Hours(1) : duration;
+
+    std::map<std::string, int> rejections;
+    if (input.mode != spillway::v1::BURST_MODE_ACI_ONLY) {
+      // 2. VM pool first, respecting reservations of jobs ahead.
+      const NodeFilter reserved = [&](const NodeInfo& node) {
+        auto it = profiles.find(node.id);
+        return it == profiles.end() || !it->second.has_reservations() ||
+               it->second.FitsDuring(now, duration, rec.request);
+      };
+      const bool plain = spec.node_selector().empty() && spec.anti_affinity().empty() &&
+                         spec.affinity().empty();
+      const std::tuple<int64_t, int64_t, absl::Duration> shape{
+          rec.request.cpu_millis,
+                                                              rec.request.memory_mib, duration};
+      PlacementResult placed;
+      auto cached = plain ? failed_shapes.find(shape) : failed_shapes.end();
+      if (cached != failed_shapes.end()) {
+        placed.rejections = cached->second;
+      } else {
+        placed = Place(pool_, request, options, &reserved);
+        if (plain && placed.node == nullptr) failed_shapes[shape] = placed.rejections;
+      }
+      if (placed.node != nullptr) {
+        auto it = profiles.find(placed.node->id);
+        if (it != profiles.end()) it->second.Reserve(now, duration, rec.request);
+        RecordDecision(rec, "placed", placed.Explain(), {}, absl::ZeroDuration(), now);
+        PlaceOnVm(rec, *placed.node, absl::StrCat("placed on vm node ", placed.node->id), now,
+                  actions);
+        continue;
+      }
+      rejections = placed.rejections;
+      // 3. Predicted VM start.
+      absl::Time start = absl::InfiniteFuture();
+      const NodeInfo* best = nullptr;
+      bool any_could_fit = false;
+      if (reservations < config_.max_reservations) {
+        for (const auto& [node_id, node] : pool_.nodes()) {
+          if (!CouldEverFit(node, request)) continue;
+          any_could_fit = true;
+          const absl::Time t = ProfileOf(node, now, profiles).EarliestFit(rec.request, duration);
+          if (t < start) {
+            start = t;
+            best = &node;
+          }
+        }
+        input.predicted_vm_wait =
+            start == absl::InfiniteFuture() ? absl::InfiniteDuration() : start - now;
+        if (start != absl::InfiniteFuture()) last_prediction = input.predicted_vm_wait;
+      } else {
+        // Beyond the reservation horizon: at least as long as the last job that got one.
+        for (const auto& [node_id, node] : pool_.nodes()) {
+          if (CouldEverFit(node, request)) {
+            any_could_fit = true;
+            break;
+          }
+        }
+        input.predicted_vm_wait = any_could_fit ? last_prediction : absl::InfiniteDuration();
+      }
+      BurstDecision decision = DecideBurst(input, usage, policy_);
+      if (decision.burst) {
+        burst(rec, input, decision, rejections);
+        continue;
+      }
+      if (best != nullptr) {
+        profiles.at(best->id).Reserve(start, duration, rec.request);
+        ++reservations;
+      }
+      const std::string placement = placed.Explain();
+      std::string message = absl::StrCat(placement, "; ", decision.message);
+      if (!any_could_fit && decision.pending_class != kPendingWaitingForVm) {
+        rec.pending_class =
+            input.mode == spillway::v1::BURST_MODE_VM_ONLY || !policy_.burst_enabled()
+                ? kPendingInfeasible
+                : decision.pending_class;
+      } else {
+        rec.pending_class = decision.pending_class;
+      }
+      RecordDecision(rec, any_could_fit ? "queued" : "infeasible", message, rejections,
+                     input.predicted_vm_wait, now);
+      rec.job.set_reason(message);
+      continue;
+    }
+    // ACI-only.
+    input.predicted_vm_wait = absl::InfiniteDuration();
+    BurstDecision decision = DecideBurst(input, usage, policy_);
+    if (decision.burst) {
+      burst(rec, input, decision, {});
+      continue;
+    }
+    rec.pending_class = decision.pending_class;
+    RecordDecision(rec, "queued", decision.message, {}, input.predicted_vm_wait, now);
+    rec.job.set_reason(decision.message);
+  }
+}
+
+}  // namespace spillway
