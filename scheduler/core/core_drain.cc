@@ -39,8 +39,10 @@ void Core::StartMigration(JobRecord& rec, const NodeInfo* node, const std::strin
 void Core::Rebalance(absl::Time now, std::vector<Action>& actions) {
   const PlacementOptions options = Options();
   // 1. Draining nodes.
-  for (const auto& [node_id, node] : pool_.nodes()) {
-    if (node.state != spillway::v1::NODE_STATE_DRAINING || node.tasks.empty()) continue;
+  const std::set<std::string> draining = pool_.draining();  // Copy: moves may edit the pool.
+  for (const std::string& node_id : draining) {
+    const NodeInfo& node = *pool_.Find(node_id);
+    if (node.tasks.empty()) continue;
     const std::set<std::string> tasks = node.tasks;
     for (const std::string& task : tasks) {
       if (!DrainBudgetLeft(now)) return;

@@ -25,6 +25,11 @@ bool NodePool::SetState(const std::string& id, spillway::v1::NodeState state) {
   if (it == nodes_.end()) return false;
   Unindex(it->second);
   it->second.state = state;
+  if (state == spillway::v1::NODE_STATE_DRAINING) {
+    draining_.insert(id);
+  } else {
+    draining_.erase(id);
+  }
   Reindex(it->second);
   return true;
 }

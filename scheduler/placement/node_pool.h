@@ -45,6 +45,8 @@ class NodePool {
   Resources TotalCapacity() const;   // Of nodes that are not down.
   Resources TotalAllocated() const;  // Of nodes that are not down.
   int64_t generation() const { return generation_; }  // Bumped on every change.
+  // Ids of nodes in NODE_STATE_DRAINING (kept so rebalancing need not scan the pool).
+  const std::set<std::string>& draining() const { return draining_; }
 
  private:
   void Unindex(const NodeInfo& node);
@@ -53,6 +55,7 @@ class NodePool {
   std::map<std::string, NodeInfo> nodes_;
   FreeCpuIndex index_;
   std::map<std::string, std::set<std::string>> affinity_nodes_;
+  std::set<std::string> draining_;
   int64_t generation_ = 0;
 };
 

@@ -1,0 +1,28 @@
+#include "tools/spillctl/output.h"
+
+#include "tools/spillctl/json_output.h"
+#include "tools/spillctl/status_macros.h"
+
+namespace spillway::spillctl {
+
+absl::Status Output::Print(const google::protobuf::Message& response,
+                           absl::FunctionRef<std::string()> render) {
+  if (json()) {
+    SPILLCTL_ASSIGN_OR_RETURN(const std::string line, ToJsonLine(response));
+    out_ << line;
+  } else {
+    out_ << render();
+  }
+  out_.flush();
+  return absl::OkStatus();
+}
+
+void Output::Text(absl::string_view text) {
+  if (json()) return;
+  out_ << text;
+  out_.flush();
+}
+
+void Output::Note(absl::string_view text) { err_ << text << "\n"; }
+
+}  // namespace spillway::spillctl
