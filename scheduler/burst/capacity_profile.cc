@@ -47,6 +47,7 @@ absl::Time CapacityProfile::EarliestFit(const Resources& request, absl::Duration
 
 void CapacityProfile::Reserve(absl::Time start, absl::Duration duration,
                               const Resources& request) {
+  start = std::max(start, now_);
   const absl::Time end = start + duration;
   const size_t first = SplitAt(start);
   const size_t last = end == absl::InfiniteFuture() ? steps_.size() : SplitAt(end);

@@ -19,7 +19,9 @@ class RateWindow {
   int CountWithin(absl::Time now, absl::Duration window) {
     Forget(now);
     int n = 0;
-    for (auto it = times_.rbegin(); it != times_.rend() && *it > now - window; ++it) ++n;
+    for (auto it = times_.rbegin(); it != times_.rend() && *it > now - window; ++it) {
+      if (*it <= now) ++n;  // Events recorded ahead of `now` are not in the window yet.
+    }
     return n;
   }
 

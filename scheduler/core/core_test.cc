@@ -180,7 +180,7 @@ TEST(CoreTest, SpendBudgetCapsTheSpendRate) {
   h.Submit(aci_only);
   const std::string second = h.Submit(aci_only);
   EXPECT_EQ(h.StateOf(second), spillway::v1::JOB_STATE_PENDING);
-  EXPECT_THAT(h.JobOf(second).reason(), HasSubstr("spend rate would be $0.089900/h"));
+  EXPECT_THAT(h.JobOf(second).reason(), HasSubstr("spend rate would be $0.0899/h"));
 }
 
 TEST(CoreTest, CreateRateBudgetIsASlidingWindow) {

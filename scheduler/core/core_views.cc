@@ -47,7 +47,7 @@ std::vector<const spillway::v1::Job*> Core::ListJobs(const JobFilter& filter,
 
 CapacityLimits Core::Limits() const {
   CapacityLimits l;
-  l.largest_vm_node = pool_.LargestNode();
+  l.vm_node_sizes = pool_.NodeSizes();
   l.max_aci_group = Resources{policy_.aci_max_group_cpu_millis(), policy_.aci_max_group_memory_mib()};
   l.burst_enabled = policy_.burst_enabled();
   return l;

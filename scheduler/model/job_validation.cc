@@ -119,14 +119,22 @@ absl::Status ValidateResources(const JobSpec& spec, const CapacityLimits& limits
   const BurstMode mode = spec.burst_mode();
   const bool may_vm = mode != spillway::v1::BURST_MODE_ACI_ONLY;
   const bool may_aci = mode != spillway::v1::BURST_MODE_VM_ONLY && limits.burst_enabled;
-  const Resources vm =
-      limits.largest_vm_node.IsZero() ? limits.vm_fallback : limits.largest_vm_node;
   const Resources request{spec.cpu_millis(), spec.memory_mib()};
-  const bool fits_vm = may_vm && vm.Fits(request);
+  std::vector<Resources> sizes = limits.vm_node_sizes;
+  if (sizes.empty()) sizes.push_back(limits.vm_fallback);
+  bool fits_vm = false;
+  Resources vm;  // The largest node by cpu, for the message.
+  for (const Resources& size : sizes) {
+    fits_vm = fits_vm || (may_vm && size.Fits(request));
+    if (size.cpu_millis > vm.cpu_millis ||
+        (size.cpu_millis == vm.cpu_millis && size.memory_mib > vm.memory_mib)) {
+      vm = size;
+    }
+  }
   const bool fits_aci = may_aci && limits.max_aci_group.Fits(request);
   if (fits_vm || fits_aci) return absl::OkStatus();
   std::string where;
-  if (may_vm) where = absl::StrCat("the largest VM node (", vm.ToString(), ")");
+  if (may_vm) where = absl::StrCat("any VM node (largest: ", vm.ToString(), ")");
   if (may_aci) {
     absl::StrAppend(&where, where.empty() ? "" : " or ", "an ACI container group (",
                     limits.max_aci_group.ToString(), ")");

@@ -3,6 +3,8 @@
 #ifndef SPILLWAY_SCHEDULER_MODEL_JOB_VALIDATION_H_
 #define SPILLWAY_SCHEDULER_MODEL_JOB_VALIDATION_H_
 
+#include <vector>
+
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "proto/spillway/v1/jobs.pb.h"
@@ -12,9 +14,9 @@ namespace spillway {
 
 // What the cluster could ever hold, for the "more than any node or group can hold" checks.
 struct CapacityLimits {
-  Resources largest_vm_node;  // Zero when the pool has no nodes yet (then the VM check is skipped
-                              // against `vm_fallback`).
-  Resources vm_fallback{256000, 4 * 1024 * 1024};  // Upper bound when no node is known.
+  std::vector<Resources> vm_node_sizes;  // Capacities of the nodes that are up; a VM job must
+                                        // fit one of them. Empty: checked against vm_fallback.
+  Resources vm_fallback{256000, 4 * 1024 * 1024};  // Upper bound when no node is known yet.
   Resources max_aci_group;    // Policy's per-group maximum.
   bool burst_enabled = true;
 };

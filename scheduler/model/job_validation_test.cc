@@ -1,6 +1,7 @@
 #include "scheduler/model/job_validation.h"
 
 #include <functional>
+#include <ostream>
 #include <string>
 
 #include "absl/status/status.h"
@@ -19,7 +20,7 @@ using ::spillway::v1::JobSpec;
 // Nodes of 8 vCPU / 32 GiB; ACI groups of 4 vCPU / 16 GiB (the policy default).
 CapacityLimits Limits() {
   CapacityLimits l;
-  l.largest_vm_node = {8000, 32768};
+  l.vm_node_sizes = {{8000, 32768}};
   l.max_aci_group = {4000, 16384};
   l.burst_enabled = true;
   return l;
@@ -63,6 +64,9 @@ struct BadSpecCase {
   std::function<void(JobSpec&)> mutate;
   std::function<void(CapacityLimits&)> limits = [](CapacityLimits&) {};
 };
+
+// Parameterised test output names the row instead of dumping bytes.
+void PrintTo(const BadSpecCase& c, std::ostream* os) { *os << c.name; }
 
 class ValidateJobSpecRejectsTest : public ::testing::TestWithParam<BadSpecCase> {};
 
@@ -181,7 +185,7 @@ INSTANTIATE_TEST_SUITE_P(
                       s.set_burst_mode(spillway::v1::BURST_MODE_VM_ONLY);
                       s.set_cpu_millis(1000000);  // 1000 vCPU
                     },
-                    [](CapacityLimits& l) { l.largest_vm_node = {}; }},
+                    [](CapacityLimits& l) { l.vm_node_sizes = {}; }},
         BadSpecCase{"MemoryZero", "spec.memory_mib", [](JobSpec& s) { s.set_memory_mib(0); }},
         BadSpecCase{"MemoryNegative", "spec.memory_mib",
                     [](JobSpec& s) { s.set_memory_mib(-1); }},
@@ -258,6 +262,9 @@ struct GoodSpecCase {
   std::function<void(CapacityLimits&)> limits = [](CapacityLimits&) {};
 };
 
+// Parameterised test output names the row instead of dumping bytes.
+void PrintTo(const GoodSpecCase& c, std::ostream* os) { *os << c.name; }
+
 class ValidateJobSpecAcceptsTest : public ::testing::TestWithParam<GoodSpecCase> {};
 
 TEST_P(ValidateJobSpecAcceptsTest, Ok) {
@@ -283,13 +290,13 @@ INSTANTIATE_TEST_SUITE_P(
                        s.set_cpu_millis(4000);
                        s.set_memory_mib(16384);
                      },
-                     [](CapacityLimits& l) { l.largest_vm_node = {2000, 4096}; }},
+                     [](CapacityLimits& l) { l.vm_node_sizes = {{2000, 4096}}; }},
         GoodSpecCase{"BurstAllowedBiggerThanNodesFitsGroup",
                      [](JobSpec& s) {
                        s.set_cpu_millis(3000);
                        s.set_memory_mib(8192);
                      },
-                     [](CapacityLimits& l) { l.largest_vm_node = {2000, 4096}; }},
+                     [](CapacityLimits& l) { l.vm_node_sizes = {{2000, 4096}}; }},
         GoodSpecCase{"BurstAllowedBiggerThanGroupFitsNode",
                      [](JobSpec& s) {
                        s.set_cpu_millis(8000);
@@ -300,7 +307,7 @@ INSTANTIATE_TEST_SUITE_P(
                        s.set_burst_mode(spillway::v1::BURST_MODE_VM_ONLY);
                        s.set_cpu_millis(64000);
                      },
-                     [](CapacityLimits& l) { l.largest_vm_node = {}; }},
+                     [](CapacityLimits& l) { l.vm_node_sizes = {}; }},
         GoodSpecCase{"NameBoundaries",
                      [](JobSpec& s) { s.set_name("a" + std::string(62, '9')); }},
         GoodSpecCase{"NameWithDotAndUnderscore", [](JobSpec& s) { s.set_name("etl.daily_2"); }},
@@ -381,6 +388,28 @@ TEST(LabelSyntaxTest, KeysAndValues) {
   EXPECT_TRUE(IsValidLabelValue("gold"));
   EXPECT_FALSE(IsValidLabelValue(std::string(64, 'v')));
   EXPECT_FALSE(IsValidLabelValue("a,b"));
+}
+
+}  // namespace
+}  // namespace spillway
+
+namespace spillway {
+namespace {
+
+TEST(JobValidationNodeSizesTest, RequestMustFitOneRealNodeNotTheMaxOfEachDimension) {
+  CapacityLimits limits;
+  limits.vm_node_sizes = {{8000, 1024}, {2000, 65536}};
+  limits.max_aci_group = {4000, 16384};
+  spillway::v1::JobSpec spec;
+  spec.set_name("mixed");
+  spec.set_image("busybox");
+  spec.set_cpu_millis(8000);
+  spec.set_memory_mib(65536);
+  const absl::Status s = ValidateJobSpec(spec, limits);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(s.message()).rfind("spec.memory_mib", 0), 0u) << s;
+  spec.set_memory_mib(1024);
+  EXPECT_TRUE(ValidateJobSpec(spec, limits).ok());
 }
 
 }  // namespace

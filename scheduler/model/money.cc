@@ -1,5 +1,7 @@
 #include "scheduler/model/money.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_format.h"
 
 namespace spillway {
@@ -19,7 +21,10 @@ int64_t AciHourlyRateMicroUsd(const Resources& size, const AciPrices& prices) {
 int64_t AciCostMicroUsd(const Resources& size, absl::Duration duration,
                         const AciPrices& prices) {
   // Billed per second, rounded up to whole seconds.
-  const int64_t seconds = CeilDiv(absl::ToInt64Milliseconds(duration), 1000);
+  if (duration <= absl::ZeroDuration()) return 0;
+  // Whole seconds, rounded up (absl::Ceil keeps sub-millisecond remainders); capped at 100 years.
+  const int64_t seconds = absl::ToInt64Seconds(
+      absl::Ceil(std::min(duration, absl::Hours(24 * 365 * 100)), absl::Seconds(1)));
   const int64_t cpu = size.cpu_millis * prices.vcpu_hour_micro_usd * 1024;
   const int64_t mem = size.memory_mib * prices.gb_hour_micro_usd * 1000;
   // (cpu + mem) / (1000 * 1024) is micro-USD per hour; times seconds / 3600.
@@ -32,8 +37,12 @@ int64_t AciCostMicroUsd(const Resources& size, absl::Duration duration,
 
 std::string FormatMicroUsd(int64_t micro_usd) {
   const char* sign = micro_usd < 0 ? "-" : "";
-  const int64_t v = micro_usd < 0 ? -micro_usd : micro_usd;
-  return absl::StrFormat("%s$%d.%06d", sign, v / 1000000, v % 1000000);
+  const uint64_t v = micro_usd < 0 ? 0 - static_cast<uint64_t>(micro_usd)
+                                   : static_cast<uint64_t>(micro_usd);
+  std::string fraction = absl::StrFormat("%06d", v % 1000000);
+  // Trailing zeros go, but at least two decimals stay: $0.0123, $1.50, $0.000001.
+  while (fraction.size() > 2 && fraction.back() == '0') fraction.pop_back();
+  return absl::StrFormat("%s$%d.%s", sign, v / 1000000, fraction);
 }
 
 }  // namespace spillway

@@ -21,7 +21,7 @@ int64_t AciHourlyRateMicroUsd(const Resources& size, const AciPrices& prices);
 // Cost of running `size` for `duration` (billed per second on the requested size), rounded up.
 int64_t AciCostMicroUsd(const Resources& size, absl::Duration duration, const AciPrices& prices);
 
-// "$0.0123" with enough digits to be useful for small amounts.
+// "$0.0123": up to six decimals (exact micro-USD), trailing zeros trimmed to at least two.
 std::string FormatMicroUsd(int64_t micro_usd);
 
 }  // namespace spillway

@@ -1,6 +1,7 @@
 #include "scheduler/model/money.h"
 
 #include <cstdint>
+#include <ostream>
 #include <string>
 
 #include "absl/strings/match.h"
@@ -24,6 +25,9 @@ struct RateCase {
   Resources size;
   int64_t want_micro_usd_per_hour;
 };
+
+// Parameterised test output names the row instead of dumping bytes.
+void PrintTo(const RateCase& c, std::ostream* os) { *os << c.name; }
 
 class AciHourlyRateTest : public ::testing::TestWithParam<RateCase> {};
 
@@ -65,6 +69,9 @@ struct CostCase {
   absl::Duration duration;
   int64_t want_micro_usd;
 };
+
+// Parameterised test output names the row instead of dumping bytes.
+void PrintTo(const CostCase& c, std::ostream* os) { *os << c.name; }
 
 class AciCostTest : public ::testing::TestWithParam<CostCase> {};
 

@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <functional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -166,6 +167,9 @@ struct InvalidPolicyCase {
   std::function<void(Policy&)> mutate;
 };
 
+// Parameterised test output names the row instead of dumping bytes.
+void PrintTo(const InvalidPolicyCase& c, std::ostream* os) { *os << c.name; }
+
 class ValidatePolicyRejectsTest : public ::testing::TestWithParam<InvalidPolicyCase> {};
 
 TEST_P(ValidatePolicyRejectsTest, InvalidArgumentNamingTheField) {
@@ -291,6 +295,9 @@ struct ValidPolicyCase {
   std::function<void(Policy&)> mutate;
 };
 
+// Parameterised test output names the row instead of dumping bytes.
+void PrintTo(const ValidPolicyCase& c, std::ostream* os) { *os << c.name; }
+
 class ValidatePolicyAcceptsTest : public ::testing::TestWithParam<ValidPolicyCase> {};
 
 TEST_P(ValidatePolicyAcceptsTest, Ok) {
@@ -398,6 +405,9 @@ struct MaxWaitCase {
   absl::Duration own;
   absl::Duration want;
 };
+
+// Parameterised test output names the row instead of dumping bytes.
+void PrintTo(const MaxWaitCase& c, std::ostream* os) { *os << c.name; }
 
 class EffectiveMaxWaitTest : public ::testing::TestWithParam<MaxWaitCase> {};
 

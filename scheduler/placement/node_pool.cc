@@ -79,14 +79,15 @@ const std::set<std::string>* NodePool::NodesWithAffinityKey(const std::string& k
   return it == affinity_nodes_.end() ? nullptr : &it->second;
 }
 
-Resources NodePool::LargestNode() const {
-  Resources largest;
+std::vector<Resources> NodePool::NodeSizes() const {
+  std::set<std::pair<int64_t, int64_t>> sizes;
   for (const auto& [id, node] : nodes_) {
     if (node.state == spillway::v1::NODE_STATE_DOWN) continue;
-    largest.cpu_millis = std::max(largest.cpu_millis, node.capacity.cpu_millis);
-    largest.memory_mib = std::max(largest.memory_mib, node.capacity.memory_mib);
+    sizes.insert({node.capacity.cpu_millis, node.capacity.memory_mib});
   }
-  return largest;
+  std::vector<Resources> out;
+  for (const auto& [cpu, mem] : sizes) out.push_back(Resources{cpu, mem});
+  return out;
 }
 
 Resources NodePool::TotalCapacity() const {

@@ -40,8 +40,9 @@ class NodePool {
   // Nodes hosting at least one task with affinity key `key`.
   const std::set<std::string>* NodesWithAffinityKey(const std::string& key) const;
 
-  // The largest capacity of any node that is not down (for "more than any node can hold").
-  Resources LargestNode() const;
+  // The distinct capacities of nodes that are not down, sorted (for "more than any node can
+  // hold": a request must fit one real node, not the largest cpu of one and memory of another).
+  std::vector<Resources> NodeSizes() const;
   Resources TotalCapacity() const;   // Of nodes that are not down.
   Resources TotalAllocated() const;  // Of nodes that are not down.
   int64_t generation() const { return generation_; }  // Bumped on every change.

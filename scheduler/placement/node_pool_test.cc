@@ -160,7 +160,7 @@ TEST(NodePoolTest, GenerationBumpsOnEveryChange) {
   EXPECT_GT(pool.generation(), g);
 }
 
-TEST(NodePoolTest, LargestNodeAndTotalsIgnoreDownNodes) {
+TEST(NodePoolTest, NodeSizesAndTotalsIgnoreDownNodes) {
   NodePool pool;
   pool.Upsert("small", {2000, 4096}, {});
   pool.Upsert("big", {8000, 32768}, {});
@@ -172,17 +172,19 @@ TEST(NodePoolTest, LargestNodeAndTotalsIgnoreDownNodes) {
   pool.SetState("huge-down", NODE_STATE_DOWN);
   pool.SetState("cordoned", NODE_STATE_CORDONED);
 
-  EXPECT_EQ(pool.LargestNode(), (Resources{8000, 32768}));
+  EXPECT_EQ(pool.NodeSizes(),
+            (std::vector<Resources>{{2000, 4096}, {4000, 16384}, {8000, 32768}}));
   EXPECT_EQ(pool.TotalCapacity(), (Resources{2000 + 8000 + 4000, 4096 + 32768 + 16384}));
   EXPECT_EQ(pool.TotalAllocated(), (Resources{1500, 1536}));
 
   pool.SetState("huge-down", NODE_STATE_READY);
-  EXPECT_EQ(pool.LargestNode(), (Resources{64000, 262144}));
+  EXPECT_EQ(pool.NodeSizes().back(), (Resources{64000, 262144}));
+  EXPECT_EQ(pool.NodeSizes().size(), 4u);
 }
 
 TEST(NodePoolTest, EmptyPoolTotalsAreZero) {
   NodePool pool;
-  EXPECT_TRUE(pool.LargestNode().IsZero());
+  EXPECT_TRUE(pool.NodeSizes().empty());
   EXPECT_TRUE(pool.TotalCapacity().IsZero());
   EXPECT_TRUE(pool.free_cpu_index().empty());
 }
@@ -234,6 +236,11 @@ TEST(NodePoolTest, PropertyIndexStaysConsistentUnderRandomOperations) {
         break;
     }
     ASSERT_TRUE(IndexConsistent(pool)) << "after step " << step;
+    std::set<std::string> want_draining;
+    for (const auto& [nid, node] : pool.nodes()) {
+      if (node.state == NODE_STATE_DRAINING) want_draining.insert(nid);
+    }
+    ASSERT_EQ(pool.draining(), want_draining) << "after step " << step;
     for (const auto& [nid, node] : pool.nodes()) {
       ASSERT_EQ(node.allocated, want_alloc[nid]) << nid << " after step " << step;
     }

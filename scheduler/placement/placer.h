@@ -61,7 +61,7 @@ struct PlacementResult {
   int feasible_seen = 0;
   std::map<std::string, int> rejections;  // Filled only when nothing was feasible.
 
-  // "placed on vm-2 (score 8750)" or "no VM node fits: 3 insufficient cpu, 1 cordoned".
+  // "placed on vm-2 (score 8750)" or "no VM node fits (3 nodes: insufficient cpu; 1 node: cordoned)".
   std::string Explain() const;
 };
 

@@ -1,6 +1,7 @@
 #include "scheduler/placement/placer.h"
 
 #include <map>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -106,6 +107,9 @@ struct PlaceCase {
   PlacementOptions options;
   std::string want;  // node id, or "<none>"
 };
+
+// Parameterised test output names the row instead of dumping bytes.
+void PrintTo(const PlaceCase& c, std::ostream* os) { *os << c.name; }
 
 class PlaceScenarioTest : public ::testing::TestWithParam<PlaceCase> {};
 
