@@ -186,7 +186,7 @@ Command WatchCommand() {
       "print job events as they happen (until the stream ends or Ctrl-C)";
   command.flags_help =
       "  --from REV             replay events after revision REV first (0 = "
-      "only new)\n"
+      "all kept; default: only new)\n"
       "  --job JOB              only this job's events\n";
   command.flags = WatchFlagSpecs();
   command.prepare = [](const ParsedArgs& args) -> absl::StatusOr<CommandRun> {

@@ -77,6 +77,8 @@ absl::StatusOr<v1::WatchJobsRequest> BuildWatchRequest(const ParsedArgs& args) {
         const int64_t revision,
         ParseIntFlag("from", *text, 0, std::numeric_limits<int64_t>::max()));
     request.set_from_revision(revision);
+  } else {
+    request.set_from_now(true);  // Without --from: what happens from now on.
   }
   request.set_job_id(args.Get("job").value_or(""));
   return request;

@@ -93,7 +93,7 @@ TEST(WatchRequestTest, FromAndJob) {
 
   request = BuildWatchRequest(MustParse({}, WatchFlagSpecs()));
   ASSERT_TRUE(request.ok()) << request.status();
-  EXPECT_THAT(*request, EqualsProto(std::string("")));
+  EXPECT_THAT(*request, EqualsProto(std::string("from_now: true")));  // Default: only new.
 
   EXPECT_THAT(BuildWatchRequest(MustParse({"--from", "-1"}, WatchFlagSpecs()))
                   .status()

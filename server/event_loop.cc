@@ -1,0 +1,305 @@
+#include "server/event_loop.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/base/internal/raw_logging.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+
+namespace spillway {
+
+// What one batch accumulates while its commands run and its backends are polled.
+struct LoopContext::Batch {
+  std::vector<Action> actions;  // Queued by the commands, executed after them.
+  std::vector<Event> applied;   // Accepted by the core, for the commit.
+  std::vector<std::function<void(const absl::Status&)>> completions;
+};
+
+ApplyResult LoopContext::Apply(EventBody body) {
+  if (std::holds_alternative<Tick>(body)) loop_.last_tick_ = now_;
+  Event event{now_, std::move(body)};
+  ApplyResult result = core_.Apply(event);
+  if (result.status.ok()) {
+    batch_.applied.push_back(std::move(event));
+    batch_.actions.insert(batch_.actions.end(), result.actions.begin(), result.actions.end());
+  }
+  return result;
+}
+
+void LoopContext::Defer(std::function<void(const absl::Status& committed)> completion) {
+  batch_.completions.push_back(std::move(completion));
+}
+
+WatchId LoopContext::Watch(int64_t after_revision, std::shared_ptr<JobEventSink> sink) {
+  const WatchId id = loop_.next_watch_id_++;
+  EventLoop::Watcher watcher;
+  watcher.sink = std::move(sink);
+  watcher.cursor = after_revision;
+  loop_.watchers_.emplace(id, std::move(watcher));
+  return id;
+}
+
+void LoopContext::Unwatch(WatchId id) { loop_.watchers_.erase(id); }
+
+void LoopContext::FailAllWatchers(const absl::Status& status) {
+  for (auto& [id, watcher] : loop_.watchers_) watcher.sink->Fail(status);
+  loop_.watchers_.clear();
+}
+
+EventLoop::EventLoop(std::unique_ptr<Core> core, std::vector<std::unique_ptr<Backend>> backends,
+                     Clock* clock, EventLoopOptions options, BatchCommitter* committer)
+    : core_(std::move(core)),
+      backends_(std::move(backends)),
+      clock_(clock),
+      simulated_clock_(dynamic_cast<SimulatedClock*>(clock)),
+      options_(std::move(options)),
+      committer_(committer) {}
+
+EventLoop::~EventLoop() { Stop(); }
+
+void EventLoop::Start() {
+  absl::MutexLock stop_lock(&stop_mu_);
+  absl::MutexLock lock(&mu_);
+  if (started_ || stopping_) return;
+  started_ = true;
+  thread_ = std::thread([this] { Run(); });
+}
+
+void EventLoop::Stop() {
+  absl::MutexLock stop_lock(&stop_mu_);
+  bool run_inline = false;
+  {
+    absl::MutexLock lock(&mu_);
+    if (loop_thread_id_ == std::this_thread::get_id() && !stopped_) {
+      ABSL_RAW_LOG(FATAL, "EventLoop::Stop() called on the loop thread");
+    }
+    if (!stopping_) {
+      stopping_ = true;
+      run_inline = !started_;
+    }
+  }
+  if (run_inline) Run();  // Nobody else will run what was accepted before Stop().
+  if (thread_.joinable()) thread_.join();
+}
+
+bool EventLoop::Post(Command command) {
+  absl::MutexLock lock(&mu_);
+  if (stopping_) return false;
+  queue_.push_back(std::move(command));
+  return true;
+}
+
+bool EventLoop::RunAndWait(Command command) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (loop_thread_id_ == std::this_thread::get_id() && !stopped_) {
+      ABSL_RAW_LOG(FATAL, "EventLoop::RunAndWait() called on the loop thread (would deadlock)");
+    }
+  }
+  absl::Notification done;
+  const bool posted = Post([&done, command = std::move(command)](LoopContext& ctx) {
+    command(ctx);
+    ctx.Defer([&done](const absl::Status&) { done.Notify(); });
+  });
+  if (!posted) return false;
+  done.WaitForNotification();
+  return true;
+}
+
+void EventLoop::Sync() { SyncAndNextEventTime(); }
+
+absl::Time EventLoop::SyncAndNextEventTime() {
+  absl::Time next = absl::InfiniteFuture();
+  RunAndWait([this, &next](LoopContext& ctx) {
+    ctx.Apply(Tick{});
+    // Runs after the batch's polling: the earliest time a backend will have news.
+    ctx.Defer([this, &next](const absl::Status&) {
+      for (const auto& backend : backends_) next = std::min(next, backend->NextEventTime());
+    });
+  });
+  return next;
+}
+
+void EventLoop::AdvanceAndSync(absl::Duration d) {
+  if (simulated_clock_ == nullptr) {
+    ABSL_RAW_LOG(FATAL, "EventLoop::AdvanceAndSync needs a SimulatedClock");
+  }
+  const absl::Duration step =
+      options_.sync_step > absl::ZeroDuration() ? options_.sync_step : absl::Seconds(1);
+  const absl::Time target = simulated_clock_->Now() + d;
+  absl::Time next_event = SyncAndNextEventTime();
+  while (simulated_clock_->Now() < target) {
+    const absl::Time now = simulated_clock_->Now();
+    absl::Time to = std::min(target, now + step);
+    if (next_event > now) to = std::min(to, next_event);
+    simulated_clock_->SetTime(to);
+    next_event = SyncAndNextEventTime();
+  }
+}
+
+void EventLoop::Nudge() {
+  Post([](LoopContext&) {});
+}
+
+bool EventLoop::HasWorkOrStop() const { return !queue_.empty() || stopping_; }
+
+absl::Duration EventLoop::WaitBudget() {
+  if (!options_.auto_tick) return absl::InfiniteDuration();
+  const absl::Time now = clock_->Now();
+  absl::Time wake = last_tick_ == absl::InfinitePast() ? now : last_tick_ + options_.tick_interval;
+  bool from_backend = false;
+  for (const auto& backend : backends_) {
+    const absl::Time next = backend->NextEventTime();
+    if (next < wake) {
+      wake = next;
+      from_backend = true;
+    }
+  }
+  absl::Duration wait = std::max(wake - now, absl::ZeroDuration());
+  // A backend whose NextEventTime stays in the past would otherwise spin the loop.
+  if (from_backend) wait = std::max(wait, absl::Milliseconds(1));
+  return wait;
+}
+
+void EventLoop::Run() {
+  {
+    absl::MutexLock lock(&mu_);
+    loop_thread_id_ = std::this_thread::get_id();
+  }
+  for (;;) {
+    const absl::Duration wait = WaitBudget();  // Calls backends: not under mu_.
+    std::vector<Command> commands;
+    bool woke_for_time = false;
+    bool exit = false;
+    {
+      absl::MutexLock lock(&mu_);
+      const absl::Condition ready(this, &EventLoop::HasWorkOrStop);
+      if (wait == absl::InfiniteDuration()) {
+        mu_.Await(ready);
+      } else {
+        woke_for_time = !mu_.AwaitWithTimeout(ready, wait);
+      }
+      while (!queue_.empty() && commands.size() < options_.max_batch) {
+        commands.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      exit = stopping_ && queue_.empty();
+    }
+    if (!commands.empty() || woke_for_time) RunBatch(std::move(commands));
+    if (exit) break;
+  }
+  for (auto& [id, watcher] : watchers_) {
+    watcher.sink->Fail(absl::UnavailableError("spillwayd is shutting down"));
+  }
+  watchers_.clear();
+  absl::MutexLock lock(&mu_);
+  stopped_ = true;
+}
+
+void EventLoop::RunBatch(std::vector<Command> commands) {
+  LoopContext::Batch batch;
+  for (Command& command : commands) {
+    LoopContext ctx(*this, *core_, batch, clock_->Now());
+    command(ctx);
+  }
+  const absl::Time now = clock_->Now();
+  if (options_.auto_tick && (last_tick_ == absl::InfinitePast() ||
+                             now - last_tick_ >= options_.tick_interval)) {
+    LoopContext ctx(*this, *core_, batch, now);
+    ctx.Apply(Tick{});
+  }
+  ExecuteActions(batch.actions, now);
+  PollBackends(batch, now);
+  const absl::Status committed =
+      committer_ == nullptr ? absl::OkStatus() : committer_->Commit(batch.applied, *core_);
+  if (!committed.ok()) {
+    ABSL_RAW_LOG(ERROR, "batch commit failed: %s", committed.ToString().c_str());
+  }
+  DispatchWatchers();
+  for (auto& completion : batch.completions) completion(committed);
+}
+
+void EventLoop::ExecuteActions(const std::vector<Action>& actions, absl::Time now) {
+  for (const Action& action : actions) {
+    bool handled = false;
+    for (const auto& backend : backends_) {
+      if (backend->Handles(action)) {
+        backend->Execute(action, now);
+        handled = true;
+        break;
+      }
+    }
+    if (!handled) {
+      ABSL_RAW_LOG(WARNING, "no backend handles %s", DescribeAction(action).c_str());
+    }
+  }
+}
+
+void EventLoop::PollBackends(LoopContext::Batch& batch, absl::Time now) {
+  for (int round = 0; round < options_.max_poll_rounds; ++round) {
+    bool reported = false;
+    for (const auto& backend : backends_) {
+      std::vector<Event> events = backend->Poll(now);
+      for (Event& event : events) {
+        reported = true;
+        ApplyResult result = core_->Apply(event);
+        if (!result.status.ok()) {
+          ABSL_RAW_LOG(WARNING, "core refused backend report %s: %s", EventName(event.body),
+                       result.status.ToString().c_str());
+          continue;
+        }
+        batch.applied.push_back(std::move(event));
+        ExecuteActions(result.actions, now);
+      }
+    }
+    if (!reported) return;
+  }
+  ABSL_RAW_LOG(WARNING, "backends still reporting after %d poll rounds; the rest waits",
+               options_.max_poll_rounds);
+}
+
+void EventLoop::DispatchWatchers() {
+  constexpr size_t kChunk = 1024;
+  const int64_t head = core_->revision();
+  for (auto it = watchers_.begin(); it != watchers_.end();) {
+    Watcher& w = it->second;
+    bool remove = !w.sink->Alive();
+    while (!remove) {
+      if (w.cursor >= head) {
+        w.caught_up = true;
+        break;
+      }
+      const size_t room = w.sink->Room();
+      if (room == 0) {
+        if (w.caught_up) {
+          w.sink->Fail(absl::ResourceExhaustedError(absl::StrCat(
+              "watcher fell behind by more than its buffer; resume from revision ", w.cursor)));
+          remove = true;
+        } else {
+          w.sink->OnPaused();
+        }
+        break;
+      }
+      const size_t max = std::min(room, kChunk);
+      std::vector<spillway::v1::JobEvent> events;
+      const absl::Status status = core_->EventsSince(w.cursor, max, &events);
+      if (!status.ok()) {
+        w.sink->Fail(status);
+        remove = true;
+        break;
+      }
+      const bool more = events.size() == max;
+      if (events.empty() || !more) {
+        w.cursor = head;
+        w.caught_up = true;
+      } else {
+        w.cursor = events.back().revision();
+      }
+      if (!events.empty() && !w.sink->Deliver(std::move(events))) remove = true;
+    }
+    it = remove ? watchers_.erase(it) : std::next(it);
+  }
+}
+
+}  // namespace spillway

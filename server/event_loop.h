@@ -1,0 +1,218 @@
+// The event loop: one thread owns the Core and the backends; everything else talks to it by
+// posting commands.
+//
+// Each turn of the loop
+//   1. takes up to max_batch commands from the queue (waiting at most until the next Tick is due
+//      or the earliest backend NextEventTime, when auto_tick is on; else until a command comes);
+//   2. runs them in order, each with now = clock->Now(); a command applies events to the core
+//      through its LoopContext, which queues the resulting actions and may defer a completion
+//      (e.g. a gRPC Finish) until the batch is committed; a Tick is added when one is due;
+//   3. hands every queued action to the first backend whose Handles() is true (Execute);
+//   4. polls every backend and applies the events it reports, executing the resulting actions
+//      at once, round after round until no backend reports anything (at most max_poll_rounds);
+//   5. commits the batch (BatchCommitter, a no-op unless a store is configured);
+//   6. hands new job events to the watchers (in revision order, none twice, no gaps);
+//   7. runs the deferred completions with the commit's status: a submit is acknowledged only
+//      after step 5.
+// Nothing here sleeps to synchronise: waits are on the queue's mutex condition, and tests drive a
+// SimulatedClock with Sync() / AdvanceAndSync().
+#ifndef SPILLWAY_SERVER_EVENT_LOOP_H_
+#define SPILLWAY_SERVER_EVENT_LOOP_H_
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "backends/backend.h"
+#include "common/clock.h"
+#include "proto/spillway/v1/jobs.pb.h"
+#include "scheduler/core/core.h"
+
+namespace spillway {
+
+class EventLoop;
+
+// Makes a batch durable before its completions run. Called on the loop thread once per batch.
+class BatchCommitter {
+ public:
+  virtual ~BatchCommitter() = default;
+
+  // `applied`: the events the core accepted in this batch, in order (commands, ticks and backend
+  // reports). A non-OK status is handed to every completion of the batch instead of OK.
+  virtual absl::Status Commit(const std::vector<Event>& applied, const Core& core) = 0;
+};
+
+// A consumer of job events (a WatchJobs stream). Every method is called on the loop thread; a
+// sink must not block.
+class JobEventSink {
+ public:
+  virtual ~JobEventSink() = default;
+
+  // How many more events the sink accepts right now (its free buffer space).
+  virtual size_t Room() = 0;
+
+  // The next events after the previous delivery: revision order, none twice, no gaps. At most
+  // Room() of them. Return false to be removed.
+  virtual bool Deliver(std::vector<spillway::v1::JobEvent> events) = 0;
+
+  // The sink had no room while it was still replaying history: the loop holds the rest back
+  // until the next batch after the sink has room again. Call EventLoop::Nudge() then.
+  virtual void OnPaused() = 0;
+
+  // The sink is removed and gets nothing more: OUT_OF_RANGE (history it needs was dropped),
+  // RESOURCE_EXHAUSTED (it fell more than Room() behind after catching up), UNAVAILABLE (the loop
+  // stops).
+  virtual void Fail(const absl::Status& status) = 0;
+
+  // False once the consumer is gone; the loop then drops the sink at its next batch.
+  virtual bool Alive() = 0;
+};
+
+using WatchId = int64_t;
+
+// What a command sees: the core, its time, and ways to record what it did.
+class LoopContext {
+ public:
+  Core& core() const { return core_; }
+  absl::Time now() const { return now_; }
+  EventLoop& loop() const { return loop_; }
+
+  // Applies Event{now(), body}. When the core accepts it, its actions are queued for the
+  // backends and the event is recorded for the batch commit. The result is returned as is.
+  ApplyResult Apply(EventBody body);
+
+  // Runs `completion` on the loop thread once the batch is committed, with the commit's status
+  // (OK, or the store's error). Completions run in the order they were deferred.
+  void Defer(std::function<void(const absl::Status& committed)> completion);
+
+  // Registers `sink` for every job event with revision > after_revision (after_revision must not
+  // be ahead of core().revision()). Delivery starts after this batch's backend polling.
+  WatchId Watch(int64_t after_revision, std::shared_ptr<JobEventSink> sink);
+  void Unwatch(WatchId id);
+  // Fails and removes every watcher (e.g. UNAVAILABLE when the server begins to shut down).
+  void FailAllWatchers(const absl::Status& status);
+
+ private:
+  friend class EventLoop;
+  struct Batch;
+
+  LoopContext(EventLoop& loop, Core& core, Batch& batch, absl::Time now)
+      : loop_(loop), core_(core), batch_(batch), now_(now) {}
+
+  EventLoop& loop_;
+  Core& core_;
+  Batch& batch_;
+  absl::Time now_;
+};
+
+struct EventLoopOptions {
+  // Commands taken from the queue per batch.
+  size_t max_batch = 256;
+  // A Tick is applied at least this often (in clock time) when auto_tick is on.
+  absl::Duration tick_interval = absl::Milliseconds(200);
+  // Wake up for ticks and backend NextEventTime. Off in tests: they Sync() explicitly.
+  bool auto_tick = true;
+  // Poll rounds per batch (a round applies events that may cause actions that cause events).
+  int max_poll_rounds = 16;
+  // AdvanceAndSync moves a SimulatedClock in steps no larger than this.
+  absl::Duration sync_step = absl::Seconds(1);
+};
+
+class EventLoop {
+ public:
+  using Command = std::function<void(LoopContext&)>;
+
+  // `clock` must outlive the loop. `committer` may be null (no durability step) and must outlive
+  // the loop otherwise.
+  EventLoop(std::unique_ptr<Core> core, std::vector<std::unique_ptr<Backend>> backends,
+            Clock* clock, EventLoopOptions options = EventLoopOptions(),
+            BatchCommitter* committer = nullptr);
+  ~EventLoop();  // Stop()s.
+
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  // Starts the loop thread. Commands posted before Start() wait for it.
+  void Start();
+
+  // Stops accepting commands, runs every command accepted so far (and their completions), fails
+  // the watchers with UNAVAILABLE and joins the thread. Idempotent. Without Start(), the accepted
+  // commands run on the calling thread.
+  void Stop();
+
+  // Queues `command` for the loop thread. Thread-safe; may be called from the loop thread (it
+  // then runs in a later batch). Returns false (and drops the command) once Stop() was called.
+  bool Post(Command command);
+
+  // Posts `command` and blocks until its batch is complete (actions executed, backends polled,
+  // watchers fed, completions run). Returns false when the loop is stopped. Must not be called on
+  // the loop thread.
+  bool RunAndWait(Command command);
+
+  // Applies a Tick at clock->Now() and waits until it and everything posted before it ran,
+  // including backend polling. Not on the loop thread.
+  void Sync();
+
+  // Moves the SimulatedClock forward by `d` in steps of at most options.sync_step, stopping also
+  // at every backend NextEventTime, and Syncs after each step, so simulated backends' events land
+  // at their times. Requires the loop's clock to be a SimulatedClock. Not on the loop thread.
+  void AdvanceAndSync(absl::Duration d);
+
+  // Wakes the loop for one (empty) batch, e.g. so a paused watcher gets more events.
+  void Nudge();
+
+  Clock& clock() const { return *clock_; }
+
+ private:
+  friend class LoopContext;
+  struct Watcher {
+    std::shared_ptr<JobEventSink> sink;
+    int64_t cursor = 0;       // Last revision delivered (or skipped).
+    bool caught_up = false;   // Has reached the head of the log once.
+  };
+
+  bool HasWorkOrStop() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Run();
+  // How long the loop may wait for a command before it has to tick or poll (auto_tick only).
+  absl::Duration WaitBudget();
+  void RunBatch(std::vector<Command> commands);
+  void ExecuteActions(const std::vector<Action>& actions, absl::Time now);
+  void PollBackends(LoopContext::Batch& batch, absl::Time now);
+  void DispatchWatchers();
+  // Sync() returning the earliest backend NextEventTime seen after the batch.
+  absl::Time SyncAndNextEventTime();
+
+  std::unique_ptr<Core> core_;
+  std::vector<std::unique_ptr<Backend>> backends_;
+  Clock* const clock_;
+  SimulatedClock* const simulated_clock_;  // clock_ when it is one, else null.
+  const EventLoopOptions options_;
+  BatchCommitter* const committer_;
+
+  // Loop thread only.
+  absl::Time last_tick_ = absl::InfinitePast();
+  std::map<WatchId, Watcher> watchers_;
+  WatchId next_watch_id_ = 1;
+
+  mutable absl::Mutex mu_;
+  std::deque<Command> queue_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;  // Run() has returned.
+  std::thread::id loop_thread_id_ ABSL_GUARDED_BY(mu_);
+
+  absl::Mutex stop_mu_;  // Serialises Stop() (one joiner).
+  std::thread thread_ ABSL_GUARDED_BY(stop_mu_);
+};
+
+}  // namespace spillway
+
+#endif  // SPILLWAY_SERVER_EVENT_LOOP_H_

@@ -1,0 +1,27 @@
+// Small helpers shared by the gRPC handlers (job_service.cc, admin_service.cc).
+#ifndef SPILLWAY_SERVER_HANDLER_SUPPORT_H_
+#define SPILLWAY_SERVER_HANDLER_SUPPORT_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <cstddef>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "server/event_loop.h"
+
+namespace spillway {
+
+// Posts `command` to the loop; when the loop no longer accepts work, finishes the call with
+// UNAVAILABLE instead.
+void PostOrFinish(EventLoop& loop, grpc::ServerUnaryReactor* reactor, EventLoop::Command command);
+
+// Finishes a unary call with `status` mapped to gRPC (status_mapping.h).
+void FinishWith(grpc::ServerUnaryReactor* reactor, const absl::Status& status);
+
+// Free text from a client (reasons, caller names): at most `max_bytes`, no control characters.
+absl::Status ValidateText(absl::string_view field, absl::string_view text, size_t max_bytes);
+
+}  // namespace spillway
+
+#endif  // SPILLWAY_SERVER_HANDLER_SUPPORT_H_

@@ -1,0 +1,106 @@
+// spillwayd: the Spillway scheduler daemon. See server/README.md.
+//
+//   spillwayd [--config=FILE] [--grpc_address=HOST:PORT] [--data_dir=DIR] [--metrics_address=..]
+//
+// SIGINT / SIGTERM shut it down gracefully. It prints one line once it serves.
+#include <signal.h>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <system_error>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
+#include "absl/flags/usage.h"
+#include "absl/status/statusor.h"
+#include "server/config.h"
+#include "server/spillwayd.h"
+
+ABSL_FLAG(std::string, grpc_address, spillway::kDefaultGrpcAddress,
+          "host:port for the gRPC API (port 0 picks one). Wins over the config's grpc_address.");
+ABSL_FLAG(std::string, metrics_address, "",
+          "host:port for Prometheus /metrics. Accepted but not served yet (metrics issue).");
+ABSL_FLAG(std::string, data_dir, "",
+          "Directory for durable state; created if missing. Reserved for the store (not used yet). "
+          "Wins over the config's data_dir.");
+ABSL_FLAG(std::string, config, "",
+          "YAML configuration file (see server/spillwayd.example.yaml); empty = built-in default.");
+
+namespace {
+
+// True when the flag was set to something other than its default. (This Abseil keeps
+// IsSpecifiedOnCommandLine private, so setting a flag to its default value does not override the
+// config file's value.)
+bool FlagOverrides(const char* name) {
+  const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+  return flag != nullptr && flag->CurrentValue() != flag->DefaultValue();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("Spillway burst scheduler daemon. See server/README.md.");
+  absl::ParseCommandLine(argc, argv);
+
+  // Block the shutdown signals in every thread (the ones gRPC and the loop start inherit the
+  // mask); the main thread takes them synchronously with sigwait below.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  const std::string config_path = absl::GetFlag(FLAGS_config);
+  absl::StatusOr<spillway::Config> config =
+      config_path.empty() ? spillway::DefaultConfig() : spillway::LoadConfigFile(config_path);
+  if (!config.ok()) {
+    std::fprintf(stderr, "spillwayd: bad config: %s\n", config.status().ToString().c_str());
+    return 2;
+  }
+
+  std::string data_dir = config->data_dir;
+  if (FlagOverrides("data_dir") || data_dir.empty()) {
+    data_dir = absl::GetFlag(FLAGS_data_dir);
+  }
+  if (!data_dir.empty()) {
+    std::error_code error;
+    std::filesystem::create_directories(data_dir, error);
+    if (error) {
+      std::fprintf(stderr, "spillwayd: cannot create --data_dir %s: %s\n", data_dir.c_str(),
+                   error.message().c_str());
+      return 2;
+    }
+    std::fprintf(stderr, "spillwayd: data_dir %s is reserved for the store (nothing kept yet)\n",
+                 data_dir.c_str());
+  }
+  const std::string metrics_address = absl::GetFlag(FLAGS_metrics_address);
+  if (!metrics_address.empty()) {
+    std::fprintf(stderr, "spillwayd: --metrics_address=%s accepted; metrics are not served yet\n",
+                 metrics_address.c_str());
+  }
+
+  spillway::SpillwaydOptions options;
+  if (FlagOverrides("grpc_address") || config->grpc_address.empty()) {
+    options.grpc_address = absl::GetFlag(FLAGS_grpc_address);
+  }
+  const std::string cluster = config->cluster_name;
+  const size_t nodes = config->vm_pool.nodes.size();
+  spillway::Spillwayd daemon(*std::move(config), std::move(options));
+  if (absl::Status s = daemon.Start(); !s.ok()) {
+    std::fprintf(stderr, "spillwayd: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  std::printf("spillwayd: serving cluster %s on %s (%zu VM nodes, simulated ACI)\n",
+              cluster.c_str(), daemon.address().c_str(), nodes);
+  std::fflush(stdout);
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  std::fprintf(stderr, "spillwayd: %s received, shutting down\n", strsignal(signal_number));
+  daemon.Shutdown();
+  std::fprintf(stderr, "spillwayd: stopped\n");
+  return 0;
+}

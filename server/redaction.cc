@@ -1,0 +1,23 @@
+#include "server/redaction.h"
+
+namespace spillway {
+
+void RedactSpecInPlace(spillway::v1::JobSpec& spec) {
+  for (spillway::v1::EnvVar& env : *spec.mutable_env()) {
+    if (env.secret()) env.clear_value();
+  }
+}
+
+spillway::v1::JobSpec RedactSpec(const spillway::v1::JobSpec& spec) {
+  spillway::v1::JobSpec copy = spec;
+  RedactSpecInPlace(copy);
+  return copy;
+}
+
+spillway::v1::Job RedactJob(const spillway::v1::Job& job) {
+  spillway::v1::Job copy = job;
+  RedactSpecInPlace(*copy.mutable_spec());
+  return copy;
+}
+
+}  // namespace spillway

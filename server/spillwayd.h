@@ -1,0 +1,104 @@
+// Spillwayd: the process around the pure core. Builds the Core, the backends, the event loop and
+// the gRPC server (JobService, AdminService, health checking, reflection) from a Config.
+//
+//   Spillwayd daemon(config, options);
+//   if (absl::Status s = daemon.Start(); !s.ok()) ...;   // e.g. the port is in use
+//   ... daemon.port(), daemon.loop().Sync() in tests ...
+//   daemon.Shutdown();                                    // or Wait() until someone else does
+//
+// Shutdown order: health NOT_SERVING; watch streams finished with UNAVAILABLE; the gRPC server
+// stops (calls still running get shutdown_grace, then are cancelled); the event loop runs what it
+// accepted and stops.
+#ifndef SPILLWAY_SERVER_SPILLWAYD_H_
+#define SPILLWAY_SERVER_SPILLWAYD_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "backends/backend.h"
+#include "common/clock.h"
+#include "server/admin_service.h"
+#include "server/config.h"
+#include "server/event_loop.h"
+#include "server/job_service.h"
+
+namespace spillway {
+
+inline constexpr char kDefaultGrpcAddress[] = "127.0.0.1:50051";
+inline constexpr int kMaxReceiveMessageBytes = 4 * 1024 * 1024;
+
+struct SpillwaydOptions {
+  // Where to listen; wins over config.grpc_address. Both empty: kDefaultGrpcAddress.
+  // Port 0 picks a free port (see Spillwayd::port()).
+  std::string grpc_address;
+  // Time source for the core and the loop; null = RealClock. Must outlive the daemon.
+  Clock* clock = nullptr;
+  // Replaces the simulated backends built from the config (tests).
+  std::optional<std::vector<std::unique_ptr<Backend>>> backends;
+  EventLoopOptions loop;
+  JobServiceOptions job_service;
+  // Group commit of each batch (the store); null = none. Must outlive the daemon.
+  BatchCommitter* committer = nullptr;
+  // How long Shutdown() lets running calls finish before cancelling them.
+  absl::Duration shutdown_grace = absl::Seconds(5);
+};
+
+// The simulated VM pool and ACI backends described by `config`.
+std::vector<std::unique_ptr<Backend>> BuildSimulatedBackends(const Config& config);
+
+class Spillwayd {
+ public:
+  // Builds the core, backends and loop (not yet running).
+  explicit Spillwayd(Config config, SpillwaydOptions options = SpillwaydOptions());
+  ~Spillwayd();  // Shutdown()s.
+
+  Spillwayd(const Spillwayd&) = delete;
+  Spillwayd& operator=(const Spillwayd&) = delete;
+
+  // Starts the loop and the gRPC server; UNAVAILABLE when the address cannot be bound (e.g. the
+  // port is in use). Call once.
+  absl::Status Start();
+
+  // Blocks until Shutdown() has finished (returns at once when Start() did not succeed).
+  void Wait();
+
+  // Graceful stop (see the top of this file). Idempotent and thread-safe; not from the loop
+  // thread or a gRPC handler.
+  void Shutdown();
+
+  // The bound port (after a successful Start()), and "host:port" with it.
+  int port() const { return port_; }
+  std::string address() const;
+
+  EventLoop& loop() { return *loop_; }
+  const Config& config() const { return config_; }
+
+ private:
+  const Config config_;
+  Clock* const clock_;
+  const std::string grpc_address_;
+  const absl::Duration shutdown_grace_;
+  std::unique_ptr<EventLoop> loop_;
+  std::unique_ptr<JobServiceImpl> job_service_;
+  std::unique_ptr<AdminServiceImpl> admin_service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+
+  absl::Mutex mu_;
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
+  bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Notification shutdown_done_;
+};
+
+}  // namespace spillway
+
+#endif  // SPILLWAY_SERVER_SPILLWAYD_H_

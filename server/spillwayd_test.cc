@@ -1,0 +1,394 @@
+// spillwayd in-process over real gRPC (loopback, port 0), with a SimulatedClock and no auto-tick:
+// the services' validation, status codes, redaction, paging, watching and shutdown.
+#include "server/spillwayd.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "proto/spillway/v1/admin.grpc.pb.h"
+#include "proto/spillway/v1/jobs.grpc.pb.h"
+#include "scheduler/model/policy.h"
+
+namespace spillway {
+namespace {
+
+using ::testing::HasSubstr;
+using spillway::v1::AdminService;
+using spillway::v1::JobService;
+
+spillway::v1::JobSpec Spec(const std::string& name) {
+  spillway::v1::JobSpec spec;
+  spec.set_name(name);
+  spec.set_image("busybox");
+  spec.add_command("true");
+  spec.set_cpu_millis(500);
+  spec.set_memory_mib(256);
+  spec.set_burst_mode(spillway::v1::BURST_MODE_VM_ONLY);
+  return spec;
+}
+
+class SpillwaydTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    SpillwaydOptions options;
+    options.grpc_address = "127.0.0.1:0";
+    options.clock = &clock_;
+    options.loop.auto_tick = false;
+    options.job_service.watch_buffer_events = 64;
+    daemon_ = std::make_unique<Spillwayd>(DefaultConfig(), std::move(options));
+    ASSERT_TRUE(daemon_->Start().ok());
+    daemon_->loop().Sync();  // The simulated nodes register.
+    channel_ = grpc::CreateChannel(daemon_->address(), grpc::InsecureChannelCredentials());
+    jobs_ = JobService::NewStub(channel_);
+    admin_ = AdminService::NewStub(channel_);
+  }
+
+  spillway::v1::SubmitJobResponse MustSubmit(const spillway::v1::JobSpec& spec,
+                                             const std::string& key = "") {
+    grpc::ClientContext context;
+    spillway::v1::SubmitJobRequest request;
+    *request.mutable_spec() = spec;
+    request.set_idempotency_key(key);
+    spillway::v1::SubmitJobResponse response;
+    const grpc::Status status = jobs_->SubmitJob(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response;
+  }
+
+  grpc::Status Submit(const spillway::v1::SubmitJobRequest& request) {
+    grpc::ClientContext context;
+    spillway::v1::SubmitJobResponse response;
+    return jobs_->SubmitJob(&context, request, &response);
+  }
+
+  SimulatedClock clock_;
+  std::unique_ptr<Spillwayd> daemon_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<JobService::Stub> jobs_;
+  std::unique_ptr<AdminService::Stub> admin_;
+};
+
+TEST_F(SpillwaydTest, SubmitGetAndIdempotencyWithSecretsRedacted) {
+  spillway::v1::JobSpec spec = Spec("etl");
+  auto* env = spec.add_env();
+  env->set_name("TOKEN");
+  env->set_value("hunter2");
+  env->set_secret(true);
+  const auto first = MustSubmit(spec, "key-1");
+  EXPECT_TRUE(first.created());
+  EXPECT_FALSE(first.job().id().empty());
+  EXPECT_EQ(first.job().spec().env(0).value(), "");
+  EXPECT_TRUE(first.job().spec().env(0).secret());
+  EXPECT_EQ(first.job().idempotency_key(), "key-1");
+
+  const auto again = MustSubmit(spec, "key-1");
+  EXPECT_FALSE(again.created());
+  EXPECT_EQ(again.job().id(), first.job().id());
+
+  grpc::ClientContext context;
+  spillway::v1::GetJobRequest get;
+  get.set_id(first.job().id());
+  spillway::v1::Job job;
+  ASSERT_TRUE(jobs_->GetJob(&context, get, &job).ok());
+  EXPECT_EQ(job.id(), first.job().id());
+  EXPECT_EQ(job.spec().env(0).value(), "");
+  EXPECT_EQ(job.SerializeAsString().find("hunter2"), std::string::npos);
+}
+
+TEST_F(SpillwaydTest, SubmitValidationNamesTheField) {
+  spillway::v1::SubmitJobRequest request;
+  *request.mutable_spec() = Spec("x");
+  request.set_idempotency_key("has space");
+  grpc::Status s = Submit(request);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("idempotency_key"));
+
+  request.set_idempotency_key("");
+  request.mutable_spec()->set_cpu_millis(0);
+  s = Submit(request);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("spec.cpu_millis"));
+
+  // More than any node (2000m) can hold, and VM-only: checked against the live pool.
+  request.mutable_spec()->set_cpu_millis(3000);
+  s = Submit(request);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("spec.cpu_millis"));
+
+  request.clear_spec();
+  s = Submit(request);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("spec"));
+}
+
+TEST_F(SpillwaydTest, GetAndCancelStatuses) {
+  grpc::ClientContext c1;
+  spillway::v1::GetJobRequest get;
+  get.set_id("job-999");
+  spillway::v1::Job job;
+  EXPECT_EQ(jobs_->GetJob(&c1, get, &job).error_code(), grpc::StatusCode::NOT_FOUND);
+
+  grpc::ClientContext c2;
+  get.set_id("Not An Id");
+  grpc::Status s = jobs_->GetJob(&c2, get, &job);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("id"));
+
+  grpc::ClientContext c3;
+  spillway::v1::CancelJobRequest cancel;
+  cancel.set_id("job-999");
+  EXPECT_EQ(jobs_->CancelJob(&c3, cancel, &job).error_code(), grpc::StatusCode::NOT_FOUND);
+
+  const std::string id = MustSubmit(Spec("c")).job().id();
+  grpc::ClientContext c4;
+  cancel.set_id(id);
+  cancel.set_reason("changed my mind");
+  ASSERT_TRUE(jobs_->CancelJob(&c4, cancel, &job).ok());
+  EXPECT_EQ(job.state(), spillway::v1::JOB_STATE_CANCELLED);
+
+  grpc::ClientContext c5;
+  cancel.set_reason("bad\nreason");
+  s = jobs_->CancelJob(&c5, cancel, &job);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("reason"));
+}
+
+TEST_F(SpillwaydTest, ListJobsPagesAndValidates) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) ids.push_back(MustSubmit(Spec("l" + std::to_string(i))).job().id());
+
+  spillway::v1::ListJobsRequest request;
+  request.set_page_size(2);
+  spillway::v1::ListJobsResponse page;
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(jobs_->ListJobs(&context, request, &page).ok());
+  }
+  ASSERT_EQ(page.jobs_size(), 2);
+  EXPECT_EQ(page.jobs(0).id(), ids[0]);
+  EXPECT_EQ(page.next_page_token(), ids[1]);
+
+  request.set_page_token(page.next_page_token());
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(jobs_->ListJobs(&context, request, &page).ok());
+  }
+  ASSERT_EQ(page.jobs_size(), 1);
+  EXPECT_EQ(page.jobs(0).id(), ids[2]);
+  EXPECT_EQ(page.next_page_token(), "");
+
+  struct Case {
+    spillway::v1::ListJobsRequest request;
+    const char* field;
+  };
+  std::vector<Case> cases(5);
+  cases[0].request.set_page_size(1001);
+  cases[0].field = "page_size";
+  cases[1].request.set_state(static_cast<spillway::v1::JobState>(99));
+  cases[1].field = "state";
+  cases[2].request.set_backend(static_cast<spillway::v1::Backend>(-1));
+  cases[2].field = "backend";
+  (*cases[3].request.mutable_label_selector())["bad key!"] = "x";
+  cases[3].field = "label_selector[bad key!]";
+  cases[4].request.set_page_token("NOT/AN/ID");
+  cases[4].field = "page_token";
+  for (const Case& c : cases) {
+    grpc::ClientContext context;
+    const grpc::Status s = jobs_->ListJobs(&context, c.request, &page);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << c.field;
+    EXPECT_THAT(s.error_message(), HasSubstr(c.field));
+  }
+}
+
+TEST_F(SpillwaydTest, WatchReplaysThenStreamsLiveEventsWithoutGaps) {
+  const spillway::v1::Job first = MustSubmit(Spec("w0")).job();
+  grpc::ClientContext context;
+  spillway::v1::WatchJobsRequest request;
+  request.set_from_revision(1);  // Replays everything after the first event.
+  auto reader = jobs_->WatchJobs(&context, request);
+  MustSubmit(Spec("w1"));
+  daemon_->loop().AdvanceAndSync(absl::Seconds(5));  // Starting -> running events.
+
+  int64_t head = 0;
+  daemon_->loop().RunAndWait([&](LoopContext& ctx) { head = ctx.core().revision(); });
+  ASSERT_GT(head, first.revision());
+  spillway::v1::JobEvent event;
+  for (int64_t want = 2; want <= head; ++want) {
+    ASSERT_TRUE(reader->Read(&event)) << "stream ended before revision " << want;
+    EXPECT_EQ(event.revision(), want);
+  }
+  context.TryCancel();
+  while (reader->Read(&event)) {
+  }
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+}
+
+TEST_F(SpillwaydTest, WatchFiltersByJobAndRejectsBadRequests) {
+  const std::string a = MustSubmit(Spec("a")).job().id();
+  MustSubmit(Spec("b"));
+  {
+    grpc::ClientContext context;
+    spillway::v1::WatchJobsRequest request;
+    request.set_job_id(a);
+    request.set_from_revision(1);
+    auto reader = jobs_->WatchJobs(&context, request);
+    spillway::v1::JobEvent event;
+    ASSERT_TRUE(reader->Read(&event));
+    EXPECT_EQ(event.job_id(), a);
+    context.TryCancel();
+    while (reader->Read(&event)) EXPECT_EQ(event.job_id(), a);
+    reader->Finish();
+  }
+  struct Case {
+    int64_t from;
+    std::string job_id;
+    grpc::StatusCode code;
+  };
+  const Case cases[] = {
+      {-1, "", grpc::StatusCode::INVALID_ARGUMENT},
+      {0, "Bad Id", grpc::StatusCode::INVALID_ARGUMENT},
+      {1000000, "", grpc::StatusCode::OUT_OF_RANGE},
+  };
+  for (const Case& c : cases) {
+    grpc::ClientContext context;
+    spillway::v1::WatchJobsRequest request;
+    request.set_from_revision(c.from);
+    request.set_job_id(c.job_id);
+    auto reader = jobs_->WatchJobs(&context, request);
+    spillway::v1::JobEvent event;
+    EXPECT_FALSE(reader->Read(&event));
+    EXPECT_EQ(reader->Finish().error_code(), c.code) << c.from << " " << c.job_id;
+  }
+}
+
+TEST_F(SpillwaydTest, UpdatePolicyIsVersionedAndAudited) {
+  spillway::v1::GetPolicyResponse current;
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(admin_->GetPolicy(&context, {}, &current).ok());
+  }
+  const int64_t version = current.policy().version();
+  ASSERT_GT(version, 0);
+
+  spillway::v1::UpdatePolicyRequest request;
+  *request.mutable_policy() = current.policy();
+  request.mutable_policy()->set_aci_max_groups(7);
+  request.set_expected_version(version);
+  spillway::v1::UpdatePolicyResponse response;
+  {
+    grpc::ClientContext context;
+    context.AddMetadata("x-spillway-caller", "alice");
+    const grpc::Status s = admin_->UpdatePolicy(&context, request, &response);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  EXPECT_EQ(response.policy().version(), version + 1);
+  EXPECT_EQ(response.policy().aci_max_groups(), 7);
+  EXPECT_EQ(response.change().caller(), "alice");
+  EXPECT_EQ(response.change().version(), version + 1);
+
+  {  // Stale version.
+    grpc::ClientContext context;
+    EXPECT_EQ(admin_->UpdatePolicy(&context, request, &response).error_code(),
+              grpc::StatusCode::ABORTED);
+  }
+  {  // Invalid field, named with the "policy." prefix.
+    grpc::ClientContext context;
+    request.mutable_policy()->set_affinity_weight(500);
+    request.set_expected_version(version + 1);
+    const grpc::Status s = admin_->UpdatePolicy(&context, request, &response);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(), HasSubstr("policy.affinity_weight"));
+  }
+  {
+    grpc::ClientContext context;
+    request.mutable_policy()->set_affinity_weight(10);
+    request.set_expected_version(0);
+    const grpc::Status s = admin_->UpdatePolicy(&context, request, &response);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(), HasSubstr("expected_version"));
+  }
+}
+
+TEST_F(SpillwaydTest, ClusterAndNodeOperations) {
+  spillway::v1::GetClusterResponse cluster;
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(admin_->GetCluster(&context, {}, &cluster).ok());
+  }
+  EXPECT_EQ(cluster.nodes_size(), 3);
+
+  spillway::v1::NodeRequest request;
+  request.set_node_id("vm-2");
+  spillway::v1::Node node;
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(admin_->CordonNode(&context, request, &node).ok());
+  }
+  EXPECT_EQ(node.id(), "vm-2");
+  EXPECT_EQ(node.state(), spillway::v1::NODE_STATE_CORDONED);
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(admin_->UncordonNode(&context, request, &node).ok());
+  }
+  EXPECT_EQ(node.state(), spillway::v1::NODE_STATE_READY);
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(admin_->DrainNode(&context, request, &node).ok());
+  }
+  EXPECT_EQ(node.state(), spillway::v1::NODE_STATE_DRAINING);
+  {
+    grpc::ClientContext context;
+    request.set_node_id("vm-404");
+    EXPECT_EQ(admin_->CordonNode(&context, request, &node).error_code(),
+              grpc::StatusCode::NOT_FOUND);
+  }
+  {
+    grpc::ClientContext context;
+    request.set_node_id("");
+    const grpc::Status s = admin_->DrainNode(&context, request, &node);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(), HasSubstr("node_id"));
+  }
+}
+
+TEST_F(SpillwaydTest, OversizedRequestsAreRejectedByGrpc) {
+  spillway::v1::SubmitJobRequest request;
+  *request.mutable_spec() = Spec("big");
+  request.mutable_spec()->add_args(std::string(5 * 1024 * 1024, 'x'));
+  EXPECT_EQ(Submit(request).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+}
+
+TEST_F(SpillwaydTest, SecondDaemonOnTheSamePortFailsToStart) {
+  SpillwaydOptions options;
+  options.grpc_address = daemon_->address();
+  options.loop.auto_tick = false;
+  SimulatedClock clock;
+  options.clock = &clock;
+  Spillwayd second(DefaultConfig(), std::move(options));
+  const absl::Status s = second.Start();
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+}
+
+TEST_F(SpillwaydTest, ShutdownEndsWatchesWithUnavailable) {
+  MustSubmit(Spec("s"));
+  grpc::ClientContext context;
+  spillway::v1::WatchJobsRequest request;
+  request.set_from_revision(1);
+  auto reader = jobs_->WatchJobs(&context, request);
+  spillway::v1::JobEvent event;
+  ASSERT_TRUE(reader->Read(&event));  // The watch is registered.
+  daemon_->Shutdown();
+  while (reader->Read(&event)) {
+  }
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+  daemon_->Wait();  // Returns: shutdown is done.
+}
+
+}  // namespace
+}  // namespace spillway
