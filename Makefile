@@ -12,7 +12,9 @@ build: deps
 	$(BAZEL) build //...
 
 run: deps
-	$(BAZEL) run //server:spillwayd -- $(RUN_ARGS)
+	$(BAZEL) build //server:spillwayd //tools/spillctl
+	@echo "spillctl: $$($(BAZEL) info bazel-bin 2>/dev/null)/tools/spillctl/spillctl"
+	$$($(BAZEL) info bazel-bin 2>/dev/null)/server/spillwayd $(RUN_ARGS)
 
 test: deps
 	$(BAZEL) test //...

@@ -93,8 +93,10 @@ Core::JobRecord* Core::Find(const std::string& id) {
   return it == jobs_.end() ? nullptr : &it->second;
 }
 
-ApplyResult Core::OnSubmit(const JobSubmitted& e, absl::Time now) {
+ApplyResult Core::OnSubmit(const JobSubmitted& submitted, absl::Time now) {
   ApplyResult result;
+  JobSubmitted e = submitted;
+  NormalizeJobSpec(e.spec);  // Stored and compared with explicit defaults.
   if (!e.idempotency_key.empty()) {
     auto it = idempotency_.find(e.idempotency_key);
     if (it != idempotency_.end()) {
@@ -286,9 +288,10 @@ void Core::OnTaskExited(const TaskExited& e, absl::Time now, std::vector<Action>
     return;
   }
   AttemptOf(*rec, e.attempt).set_exit_code(e.exit_code);
-  const std::string reason =
-      e.reason.empty() ? absl::StrCat("exited with code ", e.exit_code)
-                       : absl::StrCat("exited with code ", e.exit_code, ": ", e.reason);
+  const std::string code = absl::StrCat("exited with code ", e.exit_code);
+  const std::string reason = e.reason.empty() || e.reason == code
+                                 ? code
+                                 : absl::StrCat(code, ": ", e.reason);
   if (rec->migration_attempt != 0) {
     EndAttempt(*rec, rec->migration_attempt, spillway::v1::JOB_STATE_CANCELLED,
                "original attempt ended", true, now, actions);

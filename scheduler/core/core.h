@@ -112,7 +112,7 @@ class Core {
   using QueueKey = std::tuple<int, int64_t, std::string>;  // (-priority, seq, id)
 
   // Events (core.cc).
-  ApplyResult OnSubmit(const JobSubmitted& e, absl::Time now);
+  ApplyResult OnSubmit(const JobSubmitted& submitted, absl::Time now);
   absl::Status OnCancel(const JobCancelled& e, absl::Time now, std::vector<Action>& actions);
   absl::Status OnPolicy(const PolicyChanged& e, absl::Time now);
   absl::Status OnCordon(const NodeCordoned& e);

@@ -126,7 +126,7 @@ void Core::Rebalance(absl::Time now, std::vector<Action>& actions) {
     if (placed.node == nullptr) continue;
     StartMigration(*rec, placed.node,
                    absl::StrCat("load fell: moving back from ACI to vm node ", placed.node->id,
-                                " (room stable for ", absl::FormatDuration(now - room_since_),
+                                " (room stable for ", absl::FormatDuration(absl::Trunc(now - room_since_, absl::Seconds(1))),
                                 ")"),
                    now, actions);
   }

@@ -28,6 +28,10 @@ TEST(CoreTest, PlacesOnVmAndFollowsLifecycleToSuccess) {
   h.Do(TaskExited{id, 1, 0, ""});
   EXPECT_EQ(h.StateOf(id), spillway::v1::JOB_STATE_SUCCEEDED);
   EXPECT_EQ(h.core().pool().Find("vm-1")->allocated, (Resources{0, 0}));
+  EXPECT_EQ(h.JobOf(id).reason(), "exited with code 0");
+  // Defaults are stored explicitly.
+  EXPECT_EQ(h.JobOf(id).spec().burst_mode(), spillway::v1::BURST_MODE_ALLOWED);
+  EXPECT_EQ(h.JobOf(id).spec().restart_policy(), spillway::v1::RESTART_POLICY_NEVER);
 
   std::vector<JobState> states;
   for (const auto& t : h.JobOf(id).history()) states.push_back(t.state());

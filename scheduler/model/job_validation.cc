@@ -184,6 +184,15 @@ absl::Status ValidateNodeId(absl::string_view field, absl::string_view id) {
   return absl::OkStatus();
 }
 
+void NormalizeJobSpec(JobSpec& spec) {
+  if (spec.burst_mode() == spillway::v1::BURST_MODE_UNSPECIFIED) {
+    spec.set_burst_mode(spillway::v1::BURST_MODE_ALLOWED);
+  }
+  if (spec.restart_policy() == spillway::v1::RESTART_POLICY_UNSPECIFIED) {
+    spec.set_restart_policy(spillway::v1::RESTART_POLICY_NEVER);
+  }
+}
+
 absl::Status ValidateJobSpec(const JobSpec& spec, const CapacityLimits& limits) {
   if (!IsValidJobName(spec.name())) {
     return Invalid("spec.name",

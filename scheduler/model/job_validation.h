@@ -22,6 +22,10 @@ struct CapacityLimits {
 };
 
 absl::Status ValidateJobSpec(const spillway::v1::JobSpec& spec, const CapacityLimits& limits);
+
+// Replaces UNSPECIFIED enums with the defaults they stand for (burst ALLOWED, restart NEVER), so
+// stored jobs say what they mean.
+void NormalizeJobSpec(spillway::v1::JobSpec& spec);
 absl::Status ValidateIdempotencyKey(absl::string_view key);
 // A job id as the server generates them ("job-" + digits) — or at least one that could be.
 absl::Status ValidateJobId(absl::string_view field, absl::string_view id);

@@ -11,7 +11,9 @@ absl::Status Output::Print(const google::protobuf::Message& response,
     SPILLCTL_ASSIGN_OR_RETURN(const std::string line, ToJsonLine(response));
     out_ << line;
   } else {
-    out_ << render();
+    const std::string text = render();
+    out_ << text;
+    if (!text.empty() && text.back() != '\n') out_ << '\n';  // Never leave the prompt mid-line.
   }
   out_.flush();
   return absl::OkStatus();
