@@ -42,8 +42,20 @@ BurstDecision DecideBurst(const BurstInput& in, const AciUsage& usage,
     return Stay(kPendingBurstDisabled, "bursting is disabled by policy");
   }
   std::string why;
+  const auto strategy = policy.burst_strategy();
   if (in.mode == BURST_MODE_ACI_ONLY) {
     why = "ACI-only job";
+  } else if (strategy == spillway::v1::BURST_STRATEGY_WHEN_UNSCHEDULABLE) {
+    why = absl::StrCat("does not fit the VM pool (predicted wait ", Secs(in.predicted_vm_wait),
+                       "); strategy bursts when unschedulable");
+  } else if (strategy == spillway::v1::BURST_STRATEGY_AFTER_MAX_WAIT) {
+    if (in.waited < in.max_wait) {
+      return Stay(kPendingWaitingForVm, absl::StrCat("waited ", Secs(in.waited), " of ",
+                                                     Secs(in.max_wait),
+                                                     " before bursting (fixed-wait strategy)"));
+    }
+    why = absl::StrCat("waited ", Secs(in.waited), " >= ", Secs(in.max_wait),
+                       " (fixed-wait strategy)");
   } else {
     const absl::Duration total = in.waited + in.predicted_vm_wait;
     if (total <= in.max_wait) {

@@ -3,7 +3,9 @@
 //   1. VM-only jobs never burst; nor does anything while bursting is disabled.
 //   2. Burst-allowed jobs burst only when waiting would break their wait budget
 //      (waited + predicted VM wait > max_wait) AND ACI would actually start them sooner
-//      (ACI start latency < predicted VM wait). ACI-only jobs skip this step.
+//      (ACI start latency < predicted VM wait). ACI-only jobs skip this step. The baseline
+//      strategies replace this step: WHEN_UNSCHEDULABLE bursts at once, AFTER_MAX_WAIT once
+//      waited >= max_wait.
 //   3. ACI's limits must allow it: per-group size, max groups, max cores, create rate
 //      (per 5 min and per hour) and the spend budget (hourly spend rate after the burst).
 //

@@ -207,6 +207,35 @@ INSTANTIATE_TEST_SUITE_P(
                      false, kPendingMaxGroups}),
     [](const ::testing::TestParamInfo<DecisionCase>& info) { return info.param.name; });
 
+TEST(DecideBurstTest, BaselineStrategies) {
+  Policy policy = DefaultPolicy();
+  // A job that would wait 10 s with a 60 s budget: cost-aware keeps it queued.
+  BurstInput in = OverBudget();
+  in.waited = absl::Seconds(0);
+  in.predicted_vm_wait = absl::Seconds(10);
+  EXPECT_FALSE(DecideBurst(in, {}, policy).burst);
+
+  policy.set_burst_strategy(spillway::v1::BURST_STRATEGY_WHEN_UNSCHEDULABLE);
+  BurstDecision d = DecideBurst(in, {}, policy);
+  EXPECT_TRUE(d.burst);
+  EXPECT_THAT(d.message, HasSubstr("bursts when unschedulable"));
+
+  policy.set_burst_strategy(spillway::v1::BURST_STRATEGY_AFTER_MAX_WAIT);
+  d = DecideBurst(in, {}, policy);
+  EXPECT_FALSE(d.burst);
+  EXPECT_EQ(d.pending_class, kPendingWaitingForVm);
+  in.waited = absl::Seconds(60);
+  d = DecideBurst(in, {}, policy);
+  EXPECT_TRUE(d.burst);
+  EXPECT_THAT(d.message, HasSubstr("fixed-wait"));
+  // Limits still apply to the baselines.
+  AciUsage full;
+  full.groups = policy.aci_max_groups();
+  d = DecideBurst(in, full, policy);
+  EXPECT_FALSE(d.burst);
+  EXPECT_EQ(d.pending_class, kPendingMaxGroups);
+}
+
 TEST(DecideBurstTest, BurstEstimatesCostOfExpectedDuration) {
   // 1 vCPU + 1 GB for an hour at East US prices: 40500 + 4450 micro-USD.
   const BurstDecision d = DecideBurst(OverBudget(), AciUsage{}, DefaultPolicy());

@@ -66,6 +66,7 @@ Policy DefaultPolicy() {
   SetDuration(p.mutable_retry_backoff_initial(), absl::Seconds(10));
   SetDuration(p.mutable_retry_backoff_max(), absl::Minutes(5));
   p.set_default_max_restarts(3);
+  p.set_burst_strategy(spillway::v1::BURST_STRATEGY_COST_AWARE);
   return p;
 }
 
@@ -140,6 +141,9 @@ absl::Status ValidatePolicy(const Policy& p) {
   }
   if (!spillway::v1::AciPriority_IsValid(p.aci_priority())) {
     return Invalid("aci_priority", "unknown value");
+  }
+  if (!spillway::v1::BurstStrategy_IsValid(p.burst_strategy())) {
+    return Invalid("burst_strategy", "unknown value");
   }
   absl::Status s;
   auto check = [&s](absl::Status st) {
