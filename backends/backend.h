@@ -3,6 +3,7 @@
 #ifndef SPILLWAY_BACKENDS_BACKEND_H_
 #define SPILLWAY_BACKENDS_BACKEND_H_
 
+#include <functional>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -27,7 +28,14 @@ class Backend {
   // The earliest time at which Poll may have something new; InfiniteFuture when only Execute or
   // an outside report can produce events. The event loop uses it to sleep no longer than needed.
   virtual absl::Time NextEventTime() const = 0;
+
+  // The event loop hands every backend a thread-safe `wakeup` before it starts: a backend whose
+  // own threads (an agent stream, an ARM poller) have new events calls it so the loop polls at
+  // once instead of at the next tick. Simulated backends need not keep it.
+  virtual void SetWakeup(std::function<void()> wakeup) { (void)wakeup; }
 };
+
+// Handles(), Execute(), Poll() and NextEventTime() are called on the event loop's thread only.
 
 }  // namespace spillway
 

@@ -54,7 +54,9 @@ EventLoop::EventLoop(std::unique_ptr<Core> core, std::vector<std::unique_ptr<Bac
       clock_(clock),
       simulated_clock_(dynamic_cast<SimulatedClock*>(clock)),
       options_(std::move(options)),
-      committer_(committer) {}
+      committer_(committer) {
+  for (auto& backend : backends_) backend->SetWakeup([this] { Nudge(); });
+}
 
 EventLoop::~EventLoop() { Stop(); }
 

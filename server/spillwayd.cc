@@ -49,7 +49,8 @@ Spillwayd::Spillwayd(Config config, SpillwaydOptions options)
     : config_(std::move(config)),
       clock_(options.clock != nullptr ? options.clock : RealClock::Get()),
       grpc_address_(ChooseAddress(options, config_)),
-      shutdown_grace_(options.shutdown_grace) {
+      shutdown_grace_(options.shutdown_grace),
+      extra_services_(options.extra_services) {
   CoreConfig core_config;
   core_config.cluster_name = config_.cluster_name;
   core_config.policy = config_.policy;
@@ -80,6 +81,7 @@ absl::Status Spillwayd::Start() {
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(job_service_.get());
   builder.RegisterService(admin_service_.get());
+  for (grpc::Service* service : extra_services_) builder.RegisterService(service);
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port == 0) {
     if (server_ != nullptr) server_->Shutdown();

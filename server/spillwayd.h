@@ -48,6 +48,9 @@ struct SpillwaydOptions {
   JobServiceOptions job_service;
   // Group commit of each batch (the store); null = none. Must outlive the daemon.
   BatchCommitter* committer = nullptr;
+  // More gRPC services to serve on the same port (e.g. a backend's AgentService); not owned, must
+  // outlive the daemon.
+  std::vector<grpc::Service*> extra_services;
   // How long Shutdown() lets running calls finish before cancelling them.
   absl::Duration shutdown_grace = absl::Seconds(5);
 };
@@ -90,6 +93,7 @@ class Spillwayd {
   std::unique_ptr<EventLoop> loop_;
   std::unique_ptr<JobServiceImpl> job_service_;
   std::unique_ptr<AdminServiceImpl> admin_service_;
+  std::vector<grpc::Service*> extra_services_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 

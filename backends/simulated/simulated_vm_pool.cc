@@ -50,7 +50,9 @@ SimulatedVmPool::SimulatedVmPool(std::vector<SimulatedNode> nodes, SimulatedVmPo
 }
 
 bool SimulatedVmPool::Handles(const Action& action) const {
-  return std::holds_alternative<StartVmTask>(action) || std::holds_alternative<StopVmTask>(action);
+  return std::holds_alternative<StartVmTask>(action) ||
+         std::holds_alternative<StopVmTask>(action) ||
+         std::holds_alternative<SetNodeState>(action);  // Accepted; simulated nodes ignore it.
 }
 
 void SimulatedVmPool::Execute(const Action& action, absl::Time now) {

@@ -5,6 +5,7 @@
 #include <string>
 #include <variant>
 
+#include "proto/spillway/v1/admin.pb.h"
 #include "proto/spillway/v1/jobs.pb.h"
 #include "scheduler/model/resources.h"
 
@@ -40,7 +41,15 @@ struct DeleteAciGroup {
   std::string reason;
 };
 
-using Action = std::variant<StartVmTask, StopVmTask, CreateAciGroup, DeleteAciGroup>;
+// Tell a node's agent that an operator cordoned, uncordoned or drained it (for its own display
+// and local decisions; the core already stopped placing work there).
+struct SetNodeState {
+  std::string node_id;
+  spillway::v1::NodeState state = spillway::v1::NODE_STATE_READY;
+};
+
+using Action =
+    std::variant<StartVmTask, StopVmTask, CreateAciGroup, DeleteAciGroup, SetNodeState>;
 
 // One line describing an action, for logs and determinism tests (no secrets).
 std::string DescribeAction(const Action& action);

@@ -70,8 +70,8 @@ ApplyResult Core::Apply(const Event& event) {
                    result.job_id = e.job_id;
                  },
                  [&](const PolicyChanged& e) { result.status = OnPolicy(e, now); },
-                 [&](const NodeCordoned& e) { result.status = OnCordon(e); },
-                 [&](const NodeDrainRequested& e) { result.status = OnDrain(e); },
+                 [&](const NodeCordoned& e) { result.status = OnCordon(e, actions); },
+                 [&](const NodeDrainRequested& e) { result.status = OnDrain(e, actions); },
                  [&](const NodeUp& e) { OnNodeUp(e); },
                  [&](const NodeDown& e) { OnNodeDown(e, now, actions); },
                  [&](const TaskStarting& e) { OnTaskStarting(e, now, actions); },
@@ -169,24 +169,26 @@ absl::Status Core::OnPolicy(const PolicyChanged& e, absl::Time now) {
   return absl::OkStatus();
 }
 
-absl::Status Core::OnCordon(const NodeCordoned& e) {
+absl::Status Core::OnCordon(const NodeCordoned& e, std::vector<Action>& actions) {
   const NodeInfo* node = pool_.Find(e.node_id);
   if (node == nullptr) return absl::NotFoundError(absl::StrCat("node_id: no node ", e.node_id));
   if (node->state == spillway::v1::NODE_STATE_DOWN) {
     return absl::FailedPreconditionError(absl::StrCat("node_id: node ", e.node_id, " is down"));
   }
-  pool_.SetState(e.node_id, e.cordoned ? spillway::v1::NODE_STATE_CORDONED
-                                       : spillway::v1::NODE_STATE_READY);
+  const auto state = e.cordoned ? spillway::v1::NODE_STATE_CORDONED : spillway::v1::NODE_STATE_READY;
+  pool_.SetState(e.node_id, state);
+  actions.push_back(SetNodeState{e.node_id, state});
   return absl::OkStatus();
 }
 
-absl::Status Core::OnDrain(const NodeDrainRequested& e) {
+absl::Status Core::OnDrain(const NodeDrainRequested& e, std::vector<Action>& actions) {
   const NodeInfo* node = pool_.Find(e.node_id);
   if (node == nullptr) return absl::NotFoundError(absl::StrCat("node_id: no node ", e.node_id));
   if (node->state == spillway::v1::NODE_STATE_DOWN) {
     return absl::FailedPreconditionError(absl::StrCat("node_id: node ", e.node_id, " is down"));
   }
   pool_.SetState(e.node_id, spillway::v1::NODE_STATE_DRAINING);
+  actions.push_back(SetNodeState{e.node_id, spillway::v1::NODE_STATE_DRAINING});
   return absl::OkStatus();
 }
 

@@ -115,8 +115,8 @@ class Core {
   ApplyResult OnSubmit(const JobSubmitted& submitted, absl::Time now);
   absl::Status OnCancel(const JobCancelled& e, absl::Time now, std::vector<Action>& actions);
   absl::Status OnPolicy(const PolicyChanged& e, absl::Time now);
-  absl::Status OnCordon(const NodeCordoned& e);
-  absl::Status OnDrain(const NodeDrainRequested& e);
+  absl::Status OnCordon(const NodeCordoned& e, std::vector<Action>& actions);
+  absl::Status OnDrain(const NodeDrainRequested& e, std::vector<Action>& actions);
   void OnNodeUp(const NodeUp& e);
   void OnNodeDown(const NodeDown& e, absl::Time now, std::vector<Action>& actions);
   void OnTaskStarting(const TaskStarting& e, absl::Time now, std::vector<Action>& actions);

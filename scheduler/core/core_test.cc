@@ -436,6 +436,9 @@ TEST(CoreTest, CordonedNodesTakeNoNewWork) {
   CoreHarness h;
   h.AddNode("vm-1", 2000, 4096);
   ASSERT_TRUE(h.Do(NodeCordoned{"vm-1", true}).status.ok());
+  auto told = h.Take<SetNodeState>();  // The node's agent hears of it.
+  ASSERT_THAT(told, SizeIs(1));
+  EXPECT_EQ(told[0].state, spillway::v1::NODE_STATE_CORDONED);
   auto spec = MakeSpec("a", 500, 512);
   spec.set_burst_mode(spillway::v1::BURST_MODE_VM_ONLY);
   const std::string id = h.Submit(spec);

@@ -39,6 +39,10 @@ std::string DescribeAction(const Action& action) {
           [](const DeleteAciGroup& a) {
             return absl::StrCat("DeleteAciGroup ", a.group_name, " (", a.reason, ")");
           },
+          [](const SetNodeState& a) {
+            return absl::StrCat("SetNodeState ", a.node_id, " ",
+                                spillway::v1::NodeState_Name(a.state));
+          },
       },
       action);
 }
