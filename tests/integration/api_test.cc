@@ -38,6 +38,22 @@ TEST(ApiTest, BadFieldsAreInvalidArgumentNamingTheField) {
   EXPECT_EQ(cluster.Revision(), 0);
 }
 
+TEST(ApiTest, OversizedMessagesAreRejectedBeforeTheCore) {
+  TestCluster cluster;
+  ASSERT_TRUE(cluster.start_status().ok());
+  auto spec = SimJob("big", 500, 512, absl::Minutes(1), absl::Minutes(1));
+  for (int i = 0; i < 200; ++i) spec.add_args(std::string(32 * 1024, 'x'));  // ~6.4 MiB
+  grpc::Status s = cluster.Submit(spec, nullptr);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+  // Within the size limit but past the per-argument limit: INVALID_ARGUMENT naming the field.
+  spec = SimJob("long-arg", 500, 512, absl::Minutes(1), absl::Minutes(1));
+  spec.add_args(std::string(8 * 1024, 'x'));
+  s = cluster.Submit(spec, nullptr);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), StartsWith("spec.args[0]"));
+  EXPECT_EQ(cluster.Revision(), 0);
+}
+
 TEST(ApiTest, RetriedSubmitReturnsTheSameJob) {
   TestCluster cluster;
   ASSERT_TRUE(cluster.start_status().ok());
