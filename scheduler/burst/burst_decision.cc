@@ -73,6 +73,9 @@ BurstDecision DecideBurst(const BurstInput& in, const AciUsage& usage,
               : absl::StrCat("predicted VM wait ", Secs(in.predicted_vm_wait), " (waited ",
                              Secs(in.waited), ") > budget ", Secs(in.max_wait));
   }
+  if (!usage.circuit_open_reason.empty()) {
+    return Stay(kPendingCircuitOpen, absl::StrCat(why, "; but ", usage.circuit_open_reason));
+  }
   const Resources& r = in.request;
   if (r.cpu_millis > policy.aci_max_group_cpu_millis() ||
       r.memory_mib > policy.aci_max_group_memory_mib()) {

@@ -6,7 +6,8 @@
 //      (ACI start latency < predicted VM wait). ACI-only jobs skip this step. The baseline
 //      strategies replace this step: WHEN_UNSCHEDULABLE bursts at once, AFTER_MAX_WAIT once
 //      waited >= max_wait.
-//   3. ACI's limits must allow it: per-group size, max groups, max cores, create rate
+//   3. The ACI circuit breaker must be closed (too many recent creates failed: wait it out).
+//   4. ACI's limits must allow it: per-group size, max groups, max cores, create rate
 //      (per 5 min and per hour) and the spend budget (hourly spend rate after the burst).
 //
 // Pure: every input is a value, so the decision is replayable and table-testable.
@@ -28,6 +29,7 @@ struct AciUsage {
   int64_t spend_rate_micro_usd_per_hour = 0;
   int creates_last_5min = 0;
   int creates_last_hour = 0;
+  std::string circuit_open_reason;  // Non-empty: the ACI circuit breaker is open (feedback.h).
 };
 
 struct BurstInput {
@@ -51,6 +53,7 @@ inline constexpr char kPendingCreateRate[] = "aci-create-rate";
 inline constexpr char kPendingSpendBudget[] = "spend-budget";
 inline constexpr char kPendingRetryBackoff[] = "retry-backoff";
 inline constexpr char kPendingInfeasible[] = "infeasible";
+inline constexpr char kPendingCircuitOpen[] = "aci-circuit-open";
 
 struct BurstDecision {
   bool burst = false;

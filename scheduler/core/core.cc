@@ -38,6 +38,10 @@ bool SameSpec(const spillway::v1::JobSpec& a, const spillway::v1::JobSpec& b) {
   return sa == sb;
 }
 
+absl::Time TimeOf(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixNanos(google::protobuf::util::TimeUtil::TimestampToNanoseconds(t));
+}
+
 }  // namespace
 
 Core::Core(CoreConfig config) : config_(std::move(config)) {
@@ -250,6 +254,10 @@ void Core::OnTaskRunning(const TaskRunning& e, absl::Time now, std::vector<Actio
   attempt.set_state(spillway::v1::JOB_STATE_RUNNING);
   *attempt.mutable_start_time() =
       google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(now));
+  if (attempt.backend() == spillway::v1::BACKEND_ACI) {
+    feedback_.ObserveAciStart(now - TimeOf(attempt.placed_time()));
+    feedback_.ObserveAciCreateOutcome(now, /*failed=*/false, "", policy_);
+  }
   if (e.attempt == rec->migration_attempt) {
     // The copy runs: retire the old attempt, then the copy becomes the job's attempt.
     const int old = rec->current_attempt;
@@ -290,6 +298,10 @@ void Core::OnTaskExited(const TaskExited& e, absl::Time now, std::vector<Action>
     return;
   }
   AttemptOf(*rec, e.attempt).set_exit_code(e.exit_code);
+  if (e.exit_code == 0 && AttemptOf(*rec, e.attempt).has_start_time()) {
+    feedback_.ObserveRunTime(rec->job.spec(),
+                             now - TimeOf(AttemptOf(*rec, e.attempt).start_time()));
+  }
   const std::string code = absl::StrCat("exited with code ", e.exit_code);
   const std::string reason = e.reason.empty() || e.reason == code
                                  ? code
@@ -308,6 +320,12 @@ void Core::OnTaskExited(const TaskExited& e, absl::Time now, std::vector<Action>
 void Core::OnTaskFailed(const TaskFailed& e, absl::Time now, std::vector<Action>& actions) {
   JobRecord* rec = Find(e.job_id);
   if (rec == nullptr) return;
+  if (e.attempt >= 1 && e.attempt <= rec->job.attempts_size()) {
+    const spillway::v1::Attempt& a = rec->job.attempts(e.attempt - 1);
+    if (a.backend() == spillway::v1::BACKEND_ACI && !a.has_start_time() && !a.has_finish_time()) {
+      feedback_.ObserveAciCreateOutcome(now, /*failed=*/true, e.reason, policy_);
+    }
+  }
   if (e.attempt == rec->migration_attempt && !IsFinal(rec->job.state())) {
     EndAttempt(*rec, e.attempt, spillway::v1::JOB_STATE_FAILED,
                absl::StrCat("migration copy failed: ", e.reason), true, now, actions);

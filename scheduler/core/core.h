@@ -31,6 +31,7 @@
 #include "scheduler/burst/rate_window.h"
 #include "scheduler/core/actions.h"
 #include "scheduler/core/events.h"
+#include "scheduler/feedback/feedback.h"
 #include "scheduler/model/job_validation.h"
 #include "scheduler/placement/node_pool.h"
 #include "scheduler/placement/placer.h"
@@ -86,6 +87,7 @@ class Core {
   int queue_depth() const { return static_cast<int>(queue_.size()); }
   int64_t AciSpendMicroUsd(absl::Time now) const;
   const std::string& cluster_name() const { return config_.cluster_name; }
+  const Feedback& feedback() const { return feedback_; }
 
  private:
   struct JobRecord {
@@ -179,6 +181,7 @@ class Core {
   std::map<std::string, std::string> idempotency_;  // key -> job id
   std::set<QueueKey> queue_;
   NodePool pool_;
+  Feedback feedback_;
   std::map<std::string, AciGroup> groups_;
   std::deque<std::string> pending_deletes_;  // Waiting for the delete budget.
   RateWindow creates_{absl::Hours(1)};

@@ -66,8 +66,8 @@ void Core::Rebalance(absl::Time now, std::vector<Action>& actions) {
       input.request = RoundToAciGranularity(rec->request);
       input.mode = spillway::v1::BURST_MODE_ACI_ONLY;  // Leaving is decided; only limits apply.
       input.predicted_vm_wait = absl::InfiniteDuration();
-      input.aci_start_latency = ToAbslDuration(policy_.aci_start_latency());
-      input.expected_duration = EffectiveExpectedDuration(rec->job.spec(), policy_);
+      input.aci_start_latency = feedback_.AciStartLatency(policy_);
+      input.expected_duration = feedback_.ExpectedDuration(rec->job.spec(), policy_);
       BurstDecision d = DecideBurst(input, CurrentAciUsage(now), policy_);
       if (d.burst) {
         StartMigration(*rec, nullptr,

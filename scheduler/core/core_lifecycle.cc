@@ -96,6 +96,7 @@ void Core::EndAttempt(JobRecord& rec, int number, spillway::v1::JobState state,
   *a.mutable_finish_time() = ToTimestamp(now);
   if (a.backend() == spillway::v1::BACKEND_VM) {
     pool_.Release(a.node_id(), FootprintOf(rec, number));
+    feedback_.ObserveVmRelease(now, rec.request.cpu_millis);
     if (stop_task) actions.push_back(StopVmTask{rec.job.id(), number, a.node_id(), reason});
   } else if (a.backend() == spillway::v1::BACKEND_ACI) {
     // Finished or failed, a group keeps billing until deleted: delete it at once.

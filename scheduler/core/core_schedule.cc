@@ -50,7 +50,7 @@ absl::Time Core::ExpectedEnd(const JobRecord& rec, absl::Time now) const {
   const auto& started = a.has_start_time() ? a.start_time() : a.placed_time();
   const absl::Time start =
       absl::FromUnixNanos(google::protobuf::util::TimeUtil::TimestampToNanoseconds(started));
-  const absl::Duration expected = EffectiveExpectedDuration(rec.job.spec(), policy_);
+  const absl::Duration expected = feedback_.ExpectedDuration(rec.job.spec(), policy_);
   const absl::Time end = start + expected;
   // Overran its estimate: assume a quarter of the estimate more (at least 5 s).
   return end > now ? end : now + std::max(expected / 4, absl::Seconds(5));
@@ -85,6 +85,7 @@ AciUsage Core::CurrentAciUsage(absl::Time now) {
   }
   u.creates_last_5min = creates_.CountWithin(now, absl::Minutes(5));
   u.creates_last_hour = creates_.CountWithin(now, absl::Hours(1));
+  u.circuit_open_reason = feedback_.CircuitReason(now);
   return u;
 }
 
@@ -136,7 +137,7 @@ void Core::BurstToAci(JobRecord& rec, const std::string& why, absl::Time now,
 void Core::Schedule(absl::Time now, std::vector<Action>& actions) {
   if (queue_.empty()) return;
   const PlacementOptions options = Options();
-  const absl::Duration aci_latency = ToAbslDuration(policy_.aci_start_latency());
+  const absl::Duration aci_latency = feedback_.AciStartLatency(policy_);
   std::map<std::string, CapacityProfile> profiles;  // Built lazily, this pass only.
   int reservations = 0;
   AciUsage usage = CurrentAciUsage(now);  // Kept up to date as this pass bursts.
@@ -167,7 +168,7 @@ void Core::Schedule(absl::Time now, std::vector<Action>& actions) {
     const PlacementRequest request = RequestOf(rec);
     const absl::Duration duration = Unbounded(spec)
                                         ? absl::InfiniteDuration()
-                                        : EffectiveExpectedDuration(spec, policy_);
+                                        : feedback_.ExpectedDuration(spec, policy_);
     const absl::Duration waited = now - rec.queued_since;
     BurstInput input;
     input.request = RoundToAciGranularity(rec.request);

@@ -485,5 +485,67 @@ TEST(CoreTest, EventLogIsConsecutiveAndForgetsBeyondCapacity) {
   EXPECT_THAT(events, SizeIs(0));
 }
 
+TEST(CoreFeedbackTest, MeasuredAciStartLatencyChangesTheBurstDecision) {
+  CoreHarness h;  // Policy ACI latency 25 s; measured values count after 5 samples.
+  auto aci_only = MakeSpec("probe", 100, 128);
+  aci_only.set_burst_mode(spillway::v1::BURST_MODE_ACI_ONLY);
+  for (int i = 0; i < 5; ++i) {
+    const std::string id = h.Submit(aci_only);
+    h.Advance(absl::Seconds(90));  // ACI really takes 90 s to start.
+    h.Do(TaskRunning{id, 1});
+    h.Do(TaskExited{id, 1, 0, ""});
+  }
+  EXPECT_EQ(h.core().Cluster(h.now()).beliefs().aci_start_latency_used().seconds(), 90);
+  h.AddNode("vm-1", 1000, 2048);
+  auto filler = MakeSpec("filler", 1000, 1024);
+  SetDurations(filler, absl::Seconds(60), absl::Hours(1));
+  h.Run(h.Submit(filler), 1);
+  auto next = MakeSpec("next", 1000, 1024);
+  SetDurations(next, absl::Minutes(1), absl::Seconds(10));  // Budget 10 s, VM wait 60 s.
+  const std::string n = h.Submit(next);
+  // With the policy's 25 s it would burst; ACI's measured 90 s start is slower than the pool.
+  EXPECT_EQ(h.StateOf(n), spillway::v1::JOB_STATE_PENDING);
+  EXPECT_THAT(h.JobOf(n).reason(), HasSubstr("not longer than ACI start 90s"));
+}
+
+TEST(CoreFeedbackTest, CircuitBreakerStopsBurstingAndSaysWhy) {
+  CoreHarness h;
+  auto aci_only = MakeSpec("aci", 100, 128);
+  aci_only.set_burst_mode(spillway::v1::BURST_MODE_ACI_ONLY);
+  aci_only.set_max_restarts(1);
+  for (int i = 0; i < 5; ++i) {
+    const std::string id = h.Submit(aci_only);
+    h.Do(TaskFailed{id, 1, "InsufficientCapacity: no capacity in region"});
+  }
+  h.Take();
+  const std::string blocked = h.Submit(aci_only);
+  EXPECT_EQ(h.StateOf(blocked), spillway::v1::JOB_STATE_PENDING);
+  EXPECT_THAT(h.JobOf(blocked).reason(), HasSubstr("ACI circuit open"));
+  auto cluster = h.core().Cluster(h.now());
+  EXPECT_EQ(cluster.queue_by_reason().at("aci-circuit-open"), 1);
+  EXPECT_EQ(cluster.queue_by_reason().at("retry-backoff"), 5);  // The failed ones, retrying.
+  EXPECT_THAT(cluster.burst_status(), HasSubstr("100% of the last 5 ACI creates failed"));
+  EXPECT_TRUE(cluster.beliefs().aci_circuit_open());
+  EXPECT_THAT(h.Take<CreateAciGroup>(), SizeIs(0));
+  h.Advance(absl::Minutes(5));  // Cool-down over: bursting resumes.
+  EXPECT_THAT(h.Take<CreateAciGroup>(), SizeIs(6));
+}
+
+TEST(CoreFeedbackTest, ObservedRunTimeFeedsWaitPredictions) {
+  CoreHarness h;
+  h.AddNode("vm-1", 1000, 2048);
+  auto spec = MakeSpec("render", 1000, 1024);  // No duration hint: class = image "busybox".
+  spec.set_burst_mode(spillway::v1::BURST_MODE_VM_ONLY);
+  for (int i = 0; i < 5; ++i) {
+    const std::string id = h.Submit(spec);
+    h.Run(id, 1);
+    h.Advance(absl::Minutes(2));
+    h.Do(TaskExited{id, 1, 0, ""});
+  }
+  h.Run(h.Submit(spec), 1);
+  const std::string queued = h.Submit(spec);
+  EXPECT_EQ(h.JobOf(queued).last_decision().predicted_vm_wait().seconds(), 120);  // Not 10 min.
+}
+
 }  // namespace
 }  // namespace spillway

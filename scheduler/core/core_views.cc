@@ -124,9 +124,11 @@ spillway::v1::GetClusterResponse Core::Cluster(absl::Time now) const {
   out.set_aci_spend_micro_usd(AciSpendMicroUsd(now));
   out.set_aci_spend_rate_micro_usd_per_hour(rate);
   out.set_vm_pool_cost_rate_micro_usd_per_hour(vm_rate);
+  if (feedback_.CircuitOpen(now)) blocked = feedback_.CircuitReason(now);
   out.set_burst_status(!policy_.burst_enabled() ? "disabled by policy"
                        : blocked.empty()         ? "ok"
                                                  : absl::StrCat("blocked: ", blocked));
+  feedback_.Describe(now, policy_, out.mutable_beliefs());
   *out.mutable_time() = ToTimestamp(now);
   out.set_policy_version(policy_.version());
   return out;

@@ -67,6 +67,11 @@ Policy DefaultPolicy() {
   SetDuration(p.mutable_retry_backoff_max(), absl::Minutes(5));
   p.set_default_max_restarts(3);
   p.set_burst_strategy(spillway::v1::BURST_STRATEGY_COST_AWARE);
+  p.set_feedback_min_samples(5);
+  p.set_aci_breaker_failure_percent(50);
+  p.set_aci_breaker_min_creates(5);
+  SetDuration(p.mutable_aci_breaker_window(), absl::Minutes(10));
+  SetDuration(p.mutable_aci_breaker_cooldown(), absl::Minutes(5));
   return p;
 }
 
@@ -181,6 +186,12 @@ absl::Status ValidatePolicy(const Policy& p) {
                       absl::Hours(1)));
   check(CheckDuration("retry_backoff_max", p.retry_backoff_max(), absl::Milliseconds(100), day));
   check(CheckRange("default_max_restarts", p.default_max_restarts(), 0, 1000));
+  check(CheckRange("feedback_min_samples", p.feedback_min_samples(), 1, 100000));
+  check(CheckRange("aci_breaker_failure_percent", p.aci_breaker_failure_percent(), 1, 101));
+  check(CheckRange("aci_breaker_min_creates", p.aci_breaker_min_creates(), 1, 100000));
+  check(CheckDuration("aci_breaker_window", p.aci_breaker_window(), absl::Seconds(1), day));
+  check(CheckDuration("aci_breaker_cooldown", p.aci_breaker_cooldown(), absl::ZeroDuration(),
+                      day));
   if (s.ok() && ToAbslDuration(p.retry_backoff_max()) < ToAbslDuration(p.retry_backoff_initial())) {
     s = Invalid("retry_backoff_max", "must be at least retry_backoff_initial");
   }

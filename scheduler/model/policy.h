@@ -22,7 +22,9 @@ namespace spillway {
 //   5 min and 300 per hour each (ACI's own limits); spend budget $5/hour;
 //   prices East US Linux: $0.0405 per vCPU-hour, $0.00445 per GB-hour; VM node $0.096/hour
 //   (D2s v5); drain_stable_window 2m, 6 drain moves per minute, burst_cooldown 1m;
-//   retry back-off 10s doubling to 5m, default_max_restarts 3; burst_strategy COST_AWARE.
+//   retry back-off 10s doubling to 5m, default_max_restarts 3; burst_strategy COST_AWARE;
+//   feedback after 5 samples; ACI circuit breaker at 50% failed of >= 5 creates in 10m, open 5m
+//   (101% disables it).
 spillway::v1::Policy DefaultPolicy();
 
 // Fills unset (zero) fields of `policy` from DefaultPolicy(), except booleans and version.

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "common/clock.h"
+
 namespace spillway::spillctl {
 
 absl::Status FromGrpcStatus(const grpc::Status& status) {
@@ -26,7 +28,7 @@ std::unique_ptr<SpillwayClient> SpillwayClient::Connect(
 template <typename Response, typename Rpc>
 absl::StatusOr<Response> SpillwayClient::Unary(Rpc rpc) {
   grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + rpc_timeout_));
+  context.set_deadline(absl::ToChronoTime(spillway::RealClock::Get()->Now() + rpc_timeout_));
   Response response;
   const absl::Status status = FromGrpcStatus(rpc(&context, &response));
   if (!status.ok()) return status;

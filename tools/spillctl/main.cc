@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
 #include "absl/time/clock.h"
 #include "tools/spillctl/cli.h"
 
@@ -16,7 +17,7 @@ int main(int argc, char** argv) {
   env.server_env = server_env;
   env.out = &std::cout;
   env.err = &std::cerr;
-  env.now = absl::Now();
+  env.now = spillway::RealClock::Get()->Now();
   return spillway::spillctl::RunCli(
       std::vector<std::string>(argv + 1, argv + argc), env);
 }

@@ -118,6 +118,26 @@ std::string RenderCluster(const v1::GetClusterResponse& cluster,
       {"VM pool cost:",
        FormatMicroUsdPerHour(cluster.vm_pool_cost_rate_micro_usd_per_hour())});
   summary.AddRow({"Burst:", OrNone(cluster.burst_status())});
+  const v1::Beliefs& beliefs = cluster.beliefs();
+  summary.AddRow(
+      {"ACI start:",
+       absl::StrCat("using ", FormatDuration(beliefs.aci_start_latency_used()),
+                    beliefs.aci_start_samples() > 0
+                        ? absl::StrCat(" (measured p50 ",
+                                       FormatDuration(beliefs.aci_start_latency_p50()),
+                                       ", p90 ",
+                                       FormatDuration(beliefs.aci_start_latency_p90()),
+                                       ", ", beliefs.aci_start_samples(), " samples)")
+                        : " (policy; nothing measured yet)")});
+  summary.AddRow({"ACI failures:",
+                  absl::StrCat(beliefs.aci_failure_percent(), "% of recent creates; circuit ",
+                               beliefs.aci_circuit_open() ? "OPEN" : "closed")});
+  summary.AddRow({"VM releases:",
+                  absl::StrCat(beliefs.vm_release_millicores_per_minute(), "m cpu/min")});
+  for (const v1::ClassRunTime& c : beliefs.run_times()) {
+    summary.AddRow({"Run time:", absl::StrCat(c.job_class(), " p50 ", FormatDuration(c.p50()),
+                                              " (", c.samples(), " samples)")});
+  }
   summary.AddRow({"Policy version:", absl::StrCat(cluster.policy_version())});
   summary.AddRow({"As of:", FormatTimestamp(cluster.time())});
   absl::StrAppend(&out, "\n", summary.Render());

@@ -1,0 +1,122 @@
+#include "scheduler/feedback/feedback.h"
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/time_util.h"
+#include "scheduler/model/policy.h"
+
+namespace spillway {
+namespace {
+
+constexpr char kClassLabel[] = "spillway.io/class";
+constexpr absl::Duration kReleaseWindow = absl::Minutes(10);
+
+}  // namespace
+
+std::string Feedback::ClassOf(const spillway::v1::JobSpec& spec) {
+  auto it = spec.labels().find(kClassLabel);
+  if (it != spec.labels().end()) return it->second;
+  return spec.image().empty() ? "(process)" : spec.image();
+}
+
+void Feedback::ObserveAciStart(absl::Duration placed_to_running) {
+  aci_start_.Add(placed_to_running);
+}
+
+void Feedback::ObserveRunTime(const spillway::v1::JobSpec& spec, absl::Duration run_time) {
+  const std::string cls = ClassOf(spec);
+  auto it = run_time_.find(cls);
+  if (it == run_time_.end()) {
+    if (run_time_.size() >= kMaxClasses) return;  // Bounded memory; the default applies.
+    it = run_time_.emplace(cls, SampleWindow(50)).first;
+  }
+  it->second.Add(run_time);
+}
+
+void Feedback::ObserveVmRelease(absl::Time now, int64_t cpu_millis) {
+  releases_.push_back({now, cpu_millis});
+  while (!releases_.empty() && releases_.front().first <= now - kReleaseWindow) {
+    releases_.pop_front();
+  }
+}
+
+void Feedback::ObserveAciCreateOutcome(absl::Time now, bool failed, const std::string& reason,
+                                       const spillway::v1::Policy& policy) {
+  outcomes_.push_back({now, failed});
+  while (outcomes_.size() > 1000) outcomes_.pop_front();
+  if (!failed || CircuitOpen(now)) return;
+  const int percent = AciFailurePercent(now, policy);
+  int ended = 0;
+  const absl::Time since = now - ToAbslDuration(policy.aci_breaker_window());
+  for (const Outcome& o : outcomes_) ended += o.time > since ? 1 : 0;
+  if (ended >= policy.aci_breaker_min_creates() &&
+      percent >= policy.aci_breaker_failure_percent()) {
+    open_until_ = now + ToAbslDuration(policy.aci_breaker_cooldown());
+    open_reason_ = absl::StrCat(percent, "% of the last ", ended, " ACI creates failed (last: ",
+                                reason.substr(0, 200), ")");
+  }
+}
+
+absl::Duration Feedback::AciStartLatency(const spillway::v1::Policy& policy) const {
+  if (aci_start_.size() >= static_cast<size_t>(std::max(1, policy.feedback_min_samples()))) {
+    return aci_start_.Quantile(900);
+  }
+  return ToAbslDuration(policy.aci_start_latency());
+}
+
+absl::Duration Feedback::ExpectedDuration(const spillway::v1::JobSpec& spec,
+                                          const spillway::v1::Policy& policy) const {
+  if (spec.has_expected_duration() &&
+      (spec.expected_duration().seconds() != 0 || spec.expected_duration().nanos() != 0)) {
+    return ToAbslDuration(spec.expected_duration());
+  }
+  auto it = run_time_.find(ClassOf(spec));
+  if (it != run_time_.end() &&
+      it->second.size() >= static_cast<size_t>(std::max(1, policy.feedback_min_samples()))) {
+    return std::max(it->second.Quantile(500), absl::Seconds(1));
+  }
+  return ToAbslDuration(policy.default_expected_duration());
+}
+
+int64_t Feedback::VmReleaseMillicoresPerMinute(absl::Time now) const {
+  int64_t total = 0;
+  for (const auto& [t, cpu] : releases_) total += t > now - kReleaseWindow ? cpu : 0;
+  return total / absl::ToInt64Minutes(kReleaseWindow);
+}
+
+int Feedback::AciFailurePercent(absl::Time now, const spillway::v1::Policy& policy) const {
+  const absl::Time since = now - ToAbslDuration(policy.aci_breaker_window());
+  int ended = 0, failed = 0;
+  for (const Outcome& o : outcomes_) {
+    if (o.time <= since) continue;
+    ++ended;
+    failed += o.failed ? 1 : 0;
+  }
+  return ended == 0 ? 0 : failed * 100 / ended;
+}
+
+std::string Feedback::CircuitReason(absl::Time now) const {
+  if (!CircuitOpen(now)) return "";
+  return absl::StrCat("ACI circuit open until ", absl::FormatTime("%H:%M:%SZ", open_until_,
+                                                                   absl::UTCTimeZone()),
+                      ": ", open_reason_);
+}
+
+void Feedback::Describe(absl::Time now, const spillway::v1::Policy& policy,
+                        spillway::v1::Beliefs* out) const {
+  *out->mutable_aci_start_latency_p50() = ToProtoDuration(aci_start_.Quantile(500));
+  *out->mutable_aci_start_latency_p90() = ToProtoDuration(aci_start_.Quantile(900));
+  out->set_aci_start_samples(static_cast<int32_t>(aci_start_.size()));
+  *out->mutable_aci_start_latency_used() = ToProtoDuration(AciStartLatency(policy));
+  for (const auto& [cls, window] : run_time_) {
+    spillway::v1::ClassRunTime* c = out->add_run_times();
+    c->set_job_class(cls);
+    *c->mutable_p50() = ToProtoDuration(window.Quantile(500));
+    c->set_samples(static_cast<int32_t>(window.size()));
+  }
+  out->set_vm_release_millicores_per_minute(VmReleaseMillicoresPerMinute(now));
+  out->set_aci_failure_percent(AciFailurePercent(now, policy));
+  out->set_aci_circuit_open(CircuitOpen(now));
+  out->set_aci_circuit_reason(CircuitReason(now));
+}
+
+}  // namespace spillway
