@@ -5,7 +5,9 @@ packages=(
   bazel-bootstrap bazel-rules-java g++ make pkg-config
   libgrpc++-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev libabsl-dev
   prometheus-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libcurl4-openssl-dev nlohmann-json3-dev libsqlite3-dev libyaml-cpp-dev
+  libcurl4-openssl-dev nlohmann-json3-dev libsqlite3-dev libyaml-cpp-dev gnuplot-nox
+  libcpp-httplib-dev
+  prometheus
 )
 missing=()
 for p in "${packages[@]}"; do

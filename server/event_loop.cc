@@ -1,5 +1,7 @@
 #include "server/event_loop.h"
 
+#include <chrono>
+
 #include <algorithm>
 #include <utility>
 
@@ -200,6 +202,8 @@ void EventLoop::Run() {
 }
 
 void EventLoop::RunBatch(std::vector<Command> commands) {
+  const auto started = std::chrono::steady_clock::now();  // Monotonic: for the apply latency.
+  const size_t command_count = commands.size();
   LoopContext::Batch batch;
   for (Command& command : commands) {
     LoopContext ctx(*this, *core_, batch, clock_->Now());
@@ -220,6 +224,13 @@ void EventLoop::RunBatch(std::vector<Command> commands) {
   }
   DispatchWatchers();
   for (auto& completion : batch.completions) completion(committed);
+  if (!options_.observers.empty()) {
+    BatchStats stats;
+    stats.commands = command_count;
+    stats.events_applied = batch.applied.size();
+    stats.apply_time = absl::FromChrono(std::chrono::steady_clock::now() - started);
+    for (BatchObserver* observer : options_.observers) observer->OnBatch(*core_, now, stats);
+  }
 }
 
 void EventLoop::ExecuteActions(const std::vector<Action>& actions, absl::Time now) {

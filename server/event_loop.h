@@ -113,6 +113,20 @@ class LoopContext {
   absl::Time now_;
 };
 
+// What one batch did, for observers (metrics).
+struct BatchStats {
+  size_t commands = 0;         // Client commands run.
+  size_t events_applied = 0;   // Events applied to the core (commands' and backends').
+  absl::Duration apply_time;   // Monotonic time spent applying, executing and polling.
+};
+
+// Sees the core after every batch, on the loop thread (read-only; must not block).
+class BatchObserver {
+ public:
+  virtual ~BatchObserver() = default;
+  virtual void OnBatch(const Core& core, absl::Time now, const BatchStats& stats) = 0;
+};
+
 struct EventLoopOptions {
   // Commands taken from the queue per batch.
   size_t max_batch = 256;
@@ -124,6 +138,8 @@ struct EventLoopOptions {
   int max_poll_rounds = 16;
   // AdvanceAndSync moves a SimulatedClock in steps no larger than this.
   absl::Duration sync_step = absl::Seconds(1);
+  // Called after every batch (not owned; must outlive the loop).
+  std::vector<BatchObserver*> observers;
 };
 
 class EventLoop {

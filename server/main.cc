@@ -16,13 +16,16 @@
 #include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
 #include "absl/status/statusor.h"
+#include "metrics/grpc_metrics_interceptor.h"
+#include "metrics/metrics_server.h"
+#include "metrics/spillway_metrics.h"
 #include "server/config.h"
 #include "server/spillwayd.h"
 
 ABSL_FLAG(std::string, grpc_address, spillway::kDefaultGrpcAddress,
           "host:port for the gRPC API (port 0 picks one). Wins over the config's grpc_address.");
-ABSL_FLAG(std::string, metrics_address, "",
-          "host:port for Prometheus /metrics. Accepted but not served yet (metrics issue).");
+ABSL_FLAG(std::string, metrics_address, "127.0.0.1:9464",
+          "host:port serving Prometheus /metrics (port 0 picks one; empty = off).");
 ABSL_FLAG(std::string, data_dir, "",
           "Directory for durable state; created if missing. Reserved for the store (not used yet). "
           "Wins over the config's data_dir.");
@@ -76,13 +79,22 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "spillwayd: data_dir %s is reserved for the store (nothing kept yet)\n",
                  data_dir.c_str());
   }
+  spillway::SpillwaydOptions options;
+  spillway::SpillwayMetrics metrics;
+  std::unique_ptr<spillway::MetricsServer> metrics_server;
   const std::string metrics_address = absl::GetFlag(FLAGS_metrics_address);
   if (!metrics_address.empty()) {
-    std::fprintf(stderr, "spillwayd: --metrics_address=%s accepted; metrics are not served yet\n",
-                 metrics_address.c_str());
+    absl::StatusOr<std::unique_ptr<spillway::MetricsServer>> server =
+        spillway::MetricsServer::Start(metrics_address, metrics.registry());
+    if (!server.ok()) {
+      std::fprintf(stderr, "spillwayd: %s\n", server.status().ToString().c_str());
+      return 1;
+    }
+    metrics_server = *std::move(server);
+    options.loop.observers.push_back(&metrics);
+    options.interceptors.push_back(
+        std::make_unique<spillway::GrpcMetricsInterceptorFactory>(&metrics));
   }
-
-  spillway::SpillwaydOptions options;
   if (FlagOverrides("grpc_address") || config->grpc_address.empty()) {
     options.grpc_address = absl::GetFlag(FLAGS_grpc_address);
   }
@@ -95,6 +107,11 @@ int main(int argc, char** argv) {
   }
   std::printf("spillwayd: serving cluster %s on %s (%zu VM nodes, simulated ACI)\n",
               cluster.c_str(), daemon.address().c_str(), nodes);
+  if (metrics_server != nullptr) {
+    const size_t colon = metrics_address.rfind(':');
+    std::printf("spillwayd: metrics on http://%s:%d/metrics\n",
+                metrics_address.substr(0, colon).c_str(), metrics_server->port());
+  }
   std::fflush(stdout);
 
   int signal_number = 0;

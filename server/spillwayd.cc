@@ -50,7 +50,8 @@ Spillwayd::Spillwayd(Config config, SpillwaydOptions options)
       clock_(options.clock != nullptr ? options.clock : RealClock::Get()),
       grpc_address_(ChooseAddress(options, config_)),
       shutdown_grace_(options.shutdown_grace),
-      extra_services_(options.extra_services) {
+      extra_services_(options.extra_services),
+      interceptors_(std::move(options.interceptors)) {
   CoreConfig core_config;
   core_config.cluster_name = config_.cluster_name;
   core_config.policy = config_.policy;
@@ -82,6 +83,7 @@ absl::Status Spillwayd::Start() {
   builder.RegisterService(job_service_.get());
   builder.RegisterService(admin_service_.get());
   for (grpc::Service* service : extra_services_) builder.RegisterService(service);
+  if (!interceptors_.empty()) builder.experimental().SetInterceptorCreators(std::move(interceptors_));
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port == 0) {
     if (server_ != nullptr) server_->Shutdown();

@@ -13,6 +13,7 @@
 #define SPILLWAY_SERVER_SPILLWAYD_H_
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/support/server_interceptor.h>
 
 #include <memory>
 #include <optional>
@@ -51,6 +52,9 @@ struct SpillwaydOptions {
   // More gRPC services to serve on the same port (e.g. a backend's AgentService); not owned, must
   // outlive the daemon.
   std::vector<grpc::Service*> extra_services;
+  // Server interceptors (e.g. metrics), installed on the gRPC server.
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
   // How long Shutdown() lets running calls finish before cancelling them.
   absl::Duration shutdown_grace = absl::Seconds(5);
 };
@@ -94,6 +98,8 @@ class Spillwayd {
   std::unique_ptr<JobServiceImpl> job_service_;
   std::unique_ptr<AdminServiceImpl> admin_service_;
   std::vector<grpc::Service*> extra_services_;
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 
