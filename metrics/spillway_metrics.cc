@@ -6,6 +6,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "prometheus/text_serializer.h"
 #include "scheduler/burst/burst_decision.h"
+#include "scheduler/model/policy.h"
 
 namespace spillway {
 namespace {
@@ -167,7 +168,20 @@ SpillwayMetrics::SpillwayMetrics()
       agent_heartbeat_age_(BuildGauge()
                                .Name("spillway_agent_heartbeat_age_seconds")
                                .Help("Age of the oldest connected agent's last heartbeat.")
-                               .Register(*registry_)) {
+                               .Register(*registry_)),
+      wait_budget_violations_(BuildCounter()
+                                  .Name("spillway_wait_budget_violations_total")
+                                  .Help("Jobs placed after waiting longer than their wait "
+                                        "budget, by backend.")
+                                  .Register(*registry_)),
+      spend_budget_(BuildGauge()
+                        .Name("spillway_policy_spend_budget_dollars_per_hour")
+                        .Help("The policy's cap on the ACI spend rate.")
+                        .Register(*registry_)),
+      orphans_deleted_(BuildCounter()
+                           .Name("spillway_aci_orphans_deleted_total")
+                           .Help("ACI container groups found without a live job and deleted.")
+                           .Register(*registry_)) {
   // Series that should exist from the start (at zero), so rates and alerts work at once.
   jobs_submitted_.Add({});
   for (const char* outcome : {"succeeded", "failed", "cancelled"}) {
@@ -180,6 +194,8 @@ SpillwayMetrics::SpillwayMetrics()
   }
   for (const char* reason : {"drain_back", "node_drain"}) drain_decisions_.Add({{"reason", reason}});
   restarts_.Add({});
+  for (const char* backend : {"vm", "aci"}) wait_budget_violations_.Add({{"backend", backend}});
+  orphans_deleted_.Add({});
   aci_spend_.Add({});
   agents_connected_.Add({});
 }
@@ -215,8 +231,12 @@ void SpillwayMetrics::CountJobEvents(const Core& core) {
             if (t.state() == spillway::v1::JOB_STATE_PENDING) queued = TimeOf(t.time());
           }
           if (queued != absl::InfinitePast()) {
+            const absl::Duration waited = TimeOf(ev.time()) - queued;
             wait_seconds_.Add({{"backend", BackendLabel(ev.backend())}}, kWaitBuckets)
-                .Observe(Seconds(TimeOf(ev.time()) - queued));
+                .Observe(Seconds(waited));
+            if (waited > EffectiveMaxWait(job->spec(), core.policy())) {
+              wait_budget_violations_.Add({{"backend", BackendLabel(ev.backend())}}).Increment();
+            }
           }
         }
         break;
@@ -311,6 +331,7 @@ void SpillwayMetrics::SetStateGauges(const Core& core, absl::Time now) {
   beliefs_.Add({{"belief", "job_classes_measured"}}).Set(b.run_times_size());
   circuit_open_.Add({}).Set(b.aci_circuit_open() ? 1 : 0);
   policy_version_.Add({}).Set(static_cast<double>(c.policy_version()));
+  spend_budget_.Add({}).Set(core.policy().spend_budget_micro_usd_per_hour() / 1e6);
 }
 
 void SpillwayMetrics::OnBatch(const Core& core, absl::Time now, const BatchStats& stats) {
@@ -339,6 +360,10 @@ void SpillwayMetrics::RecordGrpc(const std::string& method, const std::string& c
 void SpillwayMetrics::RecordArmRequest(const std::string& operation, int http_status) {
   arm_requests_.Add({{"operation", operation}, {"code", std::to_string(http_status)}}).Increment();
   if (http_status == 429) arm_throttled_.Add({{"operation", operation}}).Increment();
+}
+
+void SpillwayMetrics::RecordOrphansDeleted(int count) {
+  orphans_deleted_.Add({}).Increment(count);
 }
 
 void SpillwayMetrics::SetAgents(int connected, double oldest_heartbeat_age_seconds) {

@@ -36,6 +36,8 @@ class SpillwayMetrics final : public BatchObserver {
   void RecordArmRequest(const std::string& operation, int http_status);
   // VM pool backend (any thread).
   void SetAgents(int connected, double oldest_heartbeat_age_seconds);
+  // ACI reconciler (any thread): container groups it found without a live job and deleted.
+  void RecordOrphansDeleted(int count);
 
   // The text exposition format of everything registered (tests, `--metrics_dump`).
   std::string SerializeText() const;
@@ -77,6 +79,9 @@ class SpillwayMetrics final : public BatchObserver {
   prometheus::Family<prometheus::Counter>& arm_throttled_;
   prometheus::Family<prometheus::Gauge>& agents_connected_;
   prometheus::Family<prometheus::Gauge>& agent_heartbeat_age_;
+  prometheus::Family<prometheus::Counter>& wait_budget_violations_;
+  prometheus::Family<prometheus::Gauge>& spend_budget_;
+  prometheus::Family<prometheus::Counter>& orphans_deleted_;
 
   absl::Mutex grpc_mu_;  // Histogram::Add on a family is thread-safe; this guards the cache.
   std::map<std::string, prometheus::Histogram*> grpc_latency_ ABSL_GUARDED_BY(grpc_mu_);

@@ -82,6 +82,25 @@ TEST(SpillwayMetricsTest, CountsTheScenario) {
   EXPECT_THAT(text, Not(HasSubstr("job-0000")));
 }
 
+TEST(SpillwayMetricsTest, CountsWaitBudgetViolations) {
+  CoreHarness h;
+  SpillwayMetrics m;
+  h.AddNode("vm-1", 1000, 2048);
+  auto spec = MakeSpec("vm", 1000, 1024);
+  spec.set_burst_mode(spillway::v1::BURST_MODE_VM_ONLY);
+  SetDurations(spec, absl::Minutes(2), absl::Seconds(30));
+  const std::string first = h.Submit(spec);
+  const std::string second = h.Submit(spec);  // Waits 2 min with a 30 s budget.
+  h.Run(first, 1);
+  h.Advance(absl::Minutes(2));
+  h.Do(TaskExited{first, 1, 0, ""});
+  ASSERT_EQ(h.StateOf(second), spillway::v1::JOB_STATE_PLACED);
+  m.OnBatch(h.core(), h.now(), BatchStats{});
+  const std::string text = m.SerializeText();
+  EXPECT_THAT(text, HasSubstr("spillway_wait_budget_violations_total{backend=\"vm\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("spillway_policy_spend_budget_dollars_per_hour 5\n"));
+}
+
 TEST(SpillwayMetricsTest, GrpcAndBackendFeeds) {
   SpillwayMetrics m;
   m.RecordGrpc("spillway.v1.JobService/SubmitJob", "OK", 0.002);
