@@ -15,10 +15,17 @@ namespace spillway {
 struct LoopContext::Batch {
   std::vector<Action> actions;  // Queued by the commands, executed after them.
   std::vector<Event> applied;   // Accepted by the core, for the commit.
+  size_t committed = 0;         // applied[0, committed) are durable.
   std::vector<std::function<void(const absl::Status&)>> completions;
 };
 
 ApplyResult LoopContext::Apply(EventBody body) {
+  if (!loop_.poisoned_.ok()) {
+    ApplyResult refused;
+    refused.status = absl::UnavailableError(
+        absl::StrCat("the store failed; restart spillwayd (", loop_.poisoned_.message(), ")"));
+    return refused;
+  }
   if (std::holds_alternative<Tick>(body)) loop_.last_tick_ = now_;
   Event event{now_, std::move(body)};
   ApplyResult result = core_.Apply(event);
@@ -215,12 +222,10 @@ void EventLoop::RunBatch(std::vector<Command> commands) {
     LoopContext ctx(*this, *core_, batch, now);
     ctx.Apply(Tick{});
   }
-  ExecuteActions(batch.actions, now);
-  PollBackends(batch, now);
-  const absl::Status committed =
-      committer_ == nullptr ? absl::OkStatus() : committer_->Commit(batch.applied, *core_);
-  if (!committed.ok()) {
-    ABSL_RAW_LOG(ERROR, "batch commit failed: %s", committed.ToString().c_str());
+  const absl::Status committed = CommitApplied(batch);
+  if (committed.ok()) {
+    ExecuteActions(batch.actions, now);
+    PollBackends(batch, now);
   }
   DispatchWatchers();
   for (auto& completion : batch.completions) completion(committed);
@@ -249,9 +254,31 @@ void EventLoop::ExecuteActions(const std::vector<Action>& actions, absl::Time no
   }
 }
 
+absl::Status EventLoop::CommitApplied(LoopContext::Batch& batch) {
+  if (!poisoned_.ok()) return absl::UnavailableError(poisoned_.message());
+  std::vector<Event> pending(std::make_move_iterator(batch.applied.begin() + batch.committed),
+                             std::make_move_iterator(batch.applied.end()));
+  batch.applied.resize(batch.committed);
+  absl::Status status =
+      committer_ == nullptr || pending.empty() ? absl::OkStatus()
+                                               : committer_->Commit(pending, *core_);
+  batch.applied.insert(batch.applied.end(), std::make_move_iterator(pending.begin()),
+                       std::make_move_iterator(pending.end()));
+  batch.committed = batch.applied.size();
+  if (!status.ok()) {
+    poisoned_ = status;
+    ABSL_RAW_LOG(ERROR,
+                 "store commit failed, refusing all further work until restart (fail-stop): %s",
+                 status.ToString().c_str());
+    return absl::UnavailableError(absl::StrCat("not durable: ", status.message()));
+  }
+  return status;
+}
+
 void EventLoop::PollBackends(LoopContext::Batch& batch, absl::Time now) {
   for (int round = 0; round < options_.max_poll_rounds; ++round) {
     bool reported = false;
+    std::vector<Action> actions;
     for (const auto& backend : backends_) {
       std::vector<Event> events = backend->Poll(now);
       for (Event& event : events) {
@@ -263,10 +290,12 @@ void EventLoop::PollBackends(LoopContext::Batch& batch, absl::Time now) {
           continue;
         }
         batch.applied.push_back(std::move(event));
-        ExecuteActions(result.actions, now);
+        actions.insert(actions.end(), result.actions.begin(), result.actions.end());
       }
     }
     if (!reported) return;
+    if (!CommitApplied(batch).ok()) return;  // Poisoned: these actions never leave.
+    ExecuteActions(actions, now);
   }
   ABSL_RAW_LOG(WARNING, "backends still reporting after %d poll rounds; the rest waits",
                options_.max_poll_rounds);

@@ -7,13 +7,20 @@
 //   2. runs them in order, each with now = clock->Now(); a command applies events to the core
 //      through its LoopContext, which queues the resulting actions and may defer a completion
 //      (e.g. a gRPC Finish) until the batch is committed; a Tick is added when one is due;
-//   3. hands every queued action to the first backend whose Handles() is true (Execute);
-//   4. polls every backend and applies the events it reports, executing the resulting actions
-//      at once, round after round until no backend reports anything (at most max_poll_rounds);
-//   5. commits the batch (BatchCommitter, a no-op unless a store is configured);
-//   6. hands new job events to the watchers (in revision order, none twice, no gaps);
-//   7. runs the deferred completions with the commit's status: a submit is acknowledged only
-//      after step 5.
+//   3. commits the events applied so far (BatchCommitter, a no-op unless a store is configured:
+//      one transaction per batch = group commit) — before any action leaves the process, so an
+//      ACI create's intent is durable before its PUT is sent;
+//   4. hands every queued action to the first backend whose Handles() is true (Execute);
+//   5. polls every backend and applies the events it reports, committing each round before
+//      executing the resulting actions, round after round until no backend reports anything (at
+//      most max_poll_rounds);
+//   6. hands new job events to the watchers (in revision order, none twice, no gaps; only durable
+//      events);
+//   7. runs the deferred completions with step 3's status: a submit is acknowledged only once
+//      durable.
+// A failed commit poisons the loop (fail-stop): the core already applied events the store does
+// not have, so nothing more is applied, executed or acknowledged until spillwayd restarts and
+// replays its store.
 // Nothing here sleeps to synchronise: waits are on the queue's mutex condition, and tests drive a
 // SimulatedClock with Sync() / AdvanceAndSync().
 #ifndef SPILLWAY_SERVER_EVENT_LOOP_H_
@@ -45,8 +52,8 @@ class BatchCommitter {
  public:
   virtual ~BatchCommitter() = default;
 
-  // `applied`: the events the core accepted in this batch, in order (commands, ticks and backend
-  // reports). A non-OK status is handed to every completion of the batch instead of OK.
+  // `applied`: events the core accepted, in order (commands, ticks, backend reports), not yet
+  // committed. A non-OK status is handed to the batch's completions and poisons the loop.
   virtual absl::Status Commit(const std::vector<Event>& applied, const Core& core) = 0;
 };
 
@@ -201,6 +208,8 @@ class EventLoop {
   absl::Duration WaitBudget();
   void RunBatch(std::vector<Command> commands);
   void ExecuteActions(const std::vector<Action>& actions, absl::Time now);
+  // Commits batch.applied past batch.committed; poisons the loop on failure.
+  absl::Status CommitApplied(LoopContext::Batch& batch);
   void PollBackends(LoopContext::Batch& batch, absl::Time now);
   void DispatchWatchers();
   // Sync() returning the earliest backend NextEventTime seen after the batch.
@@ -212,6 +221,7 @@ class EventLoop {
   SimulatedClock* const simulated_clock_;  // clock_ when it is one, else null.
   const EventLoopOptions options_;
   BatchCommitter* const committer_;
+  absl::Status poisoned_;  // Loop thread only: the first failed commit.
 
   // Loop thread only.
   absl::Time last_tick_ = absl::InfinitePast();

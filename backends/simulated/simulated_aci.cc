@@ -34,6 +34,13 @@ void SimulatedAci::Execute(const Action& action, absl::Time now) {
 std::vector<Event> SimulatedAci::Poll(absl::Time now) {
   absl::MutexLock lock(&mu_);
   AdvanceTo(now);
+  if (options_.report_inventory && !inventory_reported_) {
+    inventory_reported_ = true;
+    BackendInventory inventory;
+    inventory.backend = spillway::v1::BACKEND_ACI;
+    for (const auto& [name, group] : groups_) inventory.aci_groups.push_back(name);
+    outbox_.insert(outbox_.begin(), Event{now_, std::move(inventory)});
+  }
   std::vector<Event> events;
   events.swap(outbox_);
   return events;
@@ -41,6 +48,7 @@ std::vector<Event> SimulatedAci::Poll(absl::Time now) {
 
 absl::Time SimulatedAci::NextEventTime() const {
   absl::MutexLock lock(&mu_);
+  if (options_.report_inventory && !inventory_reported_) return absl::InfinitePast();
   if (!outbox_.empty()) return outbox_.front().time;
   if (!heap_.empty()) return heap_.front().time;
   return absl::InfiniteFuture();

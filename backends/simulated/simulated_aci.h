@@ -61,6 +61,9 @@ struct SimulatedAciOptions {
   int64_t max_cpu_millis = 0;
   // Seeds the internal generator (ignored when a BitGenRef is injected).
   uint64_t seed = 1;
+  // Report a BackendInventory (the live groups: none at start) on the first Poll, as the ARM
+  // backend does after listing the resource group (core_recovery.cc).
+  bool report_inventory = false;
 };
 
 class SimulatedAci final : public Backend {
@@ -138,6 +141,7 @@ class SimulatedAci final : public Backend {
   int deletes_seen_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<Pending> heap_ ABSL_GUARDED_BY(mu_);  // std::push_heap / pop_heap with Later.
   std::vector<Event> outbox_ ABSL_GUARDED_BY(mu_);  // Due events, oldest first.
+  bool inventory_reported_ ABSL_GUARDED_BY(mu_) = false;
   absl::Time now_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t next_incarnation_ ABSL_GUARDED_BY(mu_) = 1;

@@ -128,6 +128,11 @@ void SimulatedVmPool::AdvanceTo(absl::Time now) {
       const Node& node = nodes_.at(id);
       if (node.up) ReportNodeUp(node);
     }
+    if (options_.report_inventory) {
+      BackendInventory inventory;
+      inventory.backend = spillway::v1::BACKEND_VM;
+      Report(std::move(inventory));
+    }
   }
   while (!heap_.empty() && heap_.front().time <= now_) {
     std::pop_heap(heap_.begin(), heap_.end(), Later());

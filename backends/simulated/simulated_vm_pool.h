@@ -79,6 +79,9 @@ struct SimulatedVmPoolOptions {
   absl::Duration default_run_time = absl::Seconds(30);
   // Fail starts that do not fit the node's free capacity (catches over-commit by the core).
   bool enforce_capacity = true;
+  // After the first NodeUps, report a BackendInventory of the tasks running (none: a simulated
+  // pool starts empty), as a real pool does when spillwayd restarts (core_recovery.cc).
+  bool report_inventory = false;
 };
 
 class SimulatedVmPool final : public Backend {

@@ -84,11 +84,15 @@ ApplyResult Core::Apply(const Event& event) {
                  [&](const TaskFailed& e) { OnTaskFailed(e, now, actions); },
                  [&](const AciGroupDeleted& e) { OnAciGroupDeleted(e, now); },
                  [&](const Tick&) {},
+                 [&](const RecoveryStarted& e) { OnRecoveryStarted(e); },
+                 [&](const BackendInventory& e) { OnInventory(e, now, actions); },
              },
              event.body);
   FlushDeletes(now, actions);
-  Schedule(now, actions);
-  Rebalance(now, actions);
+  if (!reconciling(now)) {  // Place nothing new before the backends said what they run.
+    Schedule(now, actions);
+    Rebalance(now, actions);
+  }
   return result;
 }
 

@@ -85,6 +85,10 @@ class Core {
   absl::Status EventsSince(int64_t after, size_t max,
                            std::vector<spillway::v1::JobEvent>* out) const;
   int queue_depth() const { return static_cast<int>(queue_.size()); }
+  // True while recovering: nothing new is placed until the backends reported what they run.
+  bool reconciling(absl::Time now) const {
+    return !awaiting_inventory_.empty() && now < recovery_deadline_;
+  }
   int64_t AciSpendMicroUsd(absl::Time now) const;
   const std::string& cluster_name() const { return config_.cluster_name; }
   const Feedback& feedback() const { return feedback_; }
@@ -126,6 +130,8 @@ class Core {
   void OnTaskExited(const TaskExited& e, absl::Time now, std::vector<Action>& actions);
   void OnTaskFailed(const TaskFailed& e, absl::Time now, std::vector<Action>& actions);
   void OnAciGroupDeleted(const AciGroupDeleted& e, absl::Time now);
+  void OnRecoveryStarted(const RecoveryStarted& e);
+  void OnInventory(const BackendInventory& e, absl::Time now, std::vector<Action>& actions);
 
   // Lifecycle helpers (core_lifecycle.cc).
   void Transition(JobRecord& rec, spillway::v1::JobState state, const std::string& reason,
@@ -189,6 +195,8 @@ class Core {
   RateWindow drain_moves_{absl::Minutes(1)};
   absl::Time last_burst_ = absl::InfinitePast();
   absl::Time room_since_ = absl::InfinitePast();  // Pool has had room for ACI work since.
+  std::set<int> awaiting_inventory_;  // Backends (v1::Backend) still to report after recovery.
+  absl::Time recovery_deadline_ = absl::InfinitePast();
   int64_t finished_spend_micro_usd_ = 0;
   int64_t next_job_number_ = 1;
   int64_t next_seq_ = 1;

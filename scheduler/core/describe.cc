@@ -18,7 +18,7 @@ const char* EventName(const EventBody& body) {
   static const char* const kNames[] = {
       "JobSubmitted", "JobCancelled", "PolicyChanged", "NodeCordoned", "NodeDrainRequested",
       "NodeUp",       "NodeDown",     "TaskStarting",  "TaskRunning",  "TaskExited",
-      "TaskFailed",   "AciGroupDeleted", "Tick"};
+      "TaskFailed",   "AciGroupDeleted", "Tick",        "RecoveryStarted", "BackendInventory"};
   return kNames[body.index()];
 }
 

@@ -5,6 +5,7 @@
 #include <map>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "proto/spillway/v1/admin.pb.h"
@@ -69,9 +70,30 @@ struct AciGroupDeleted {  // The container group is gone (billing stopped).
 };
 struct Tick {};  // Time passed; lets back-offs, windows and budgets move on.
 
+// --- Recovery (after spillwayd restarted and replayed its log) ---
+// The core places nothing new until every listed backend reported its inventory, or until
+// `deadline` (then backends that stayed silent are trusted as they were).
+struct RecoveryStarted {
+  std::vector<spillway::v1::Backend> backends;
+  absl::Time deadline;
+};
+// What a backend really runs. Live attempts missing from it were lost while spillwayd was down
+// (they are retried); tasks and groups the core does not run anymore are stopped or deleted.
+struct TaskRef {
+  std::string job_id;
+  int attempt = 0;
+  std::string node_id;  // VM tasks.
+};
+struct BackendInventory {
+  spillway::v1::Backend backend = spillway::v1::BACKEND_UNSPECIFIED;
+  std::vector<TaskRef> tasks;            // BACKEND_VM
+  std::vector<std::string> aci_groups;   // BACKEND_ACI: container groups tagged as this cluster's
+};
+
 using EventBody = std::variant<JobSubmitted, JobCancelled, PolicyChanged, NodeCordoned,
                                NodeDrainRequested, NodeUp, NodeDown, TaskStarting, TaskRunning,
-                               TaskExited, TaskFailed, AciGroupDeleted, Tick>;
+                               TaskExited, TaskFailed, AciGroupDeleted, Tick, RecoveryStarted,
+                               BackendInventory>;
 
 struct Event {
   absl::Time time;
