@@ -69,6 +69,16 @@ EventLoop::EventLoop(std::unique_ptr<Core> core, std::vector<std::unique_ptr<Bac
 
 EventLoop::~EventLoop() { Stop(); }
 
+absl::Status EventLoop::ApplyBeforeStart(const Event& event) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (started_) return absl::FailedPreconditionError("the loop already started");
+  }
+  core_->Apply(event);
+  if (std::holds_alternative<Tick>(event.body)) last_tick_ = event.time;
+  return absl::OkStatus();
+}
+
 void EventLoop::Start() {
   absl::MutexLock stop_lock(&stop_mu_);
   absl::MutexLock lock(&mu_);

@@ -166,6 +166,10 @@ class EventLoop {
   // Starts the loop thread. Commands posted before Start() wait for it.
   void Start();
 
+  // Before Start() only: applies a recovered event to the core (no commit, no actions — they
+  // happened before the restart). Used to replay the store.
+  absl::Status ApplyBeforeStart(const Event& event);
+
   // Stops accepting commands, runs every command accepted so far (and their completions), fails
   // the watchers with UNAVAILABLE and joins the thread. Idempotent. Without Start(), the accepted
   // commands run on the calling thread.

@@ -21,13 +21,14 @@
 #include "metrics/spillway_metrics.h"
 #include "server/config.h"
 #include "server/spillwayd.h"
+#include "store/event_store.h"
 
 ABSL_FLAG(std::string, grpc_address, spillway::kDefaultGrpcAddress,
           "host:port for the gRPC API (port 0 picks one). Wins over the config's grpc_address.");
 ABSL_FLAG(std::string, metrics_address, "127.0.0.1:9464",
           "host:port serving Prometheus /metrics (port 0 picks one; empty = off).");
 ABSL_FLAG(std::string, data_dir, "",
-          "Directory for durable state; created if missing. Reserved for the store (not used yet). "
+          "Directory of the durable store (SQLite, created if missing); empty = in memory only. "
           "Wins over the config's data_dir.");
 ABSL_FLAG(std::string, config, "",
           "YAML configuration file (see server/spillwayd.example.yaml); empty = built-in default.");
@@ -68,18 +69,20 @@ int main(int argc, char** argv) {
   if (FlagOverrides("data_dir") || data_dir.empty()) {
     data_dir = absl::GetFlag(FLAGS_data_dir);
   }
+  spillway::SpillwaydOptions options;
+  std::unique_ptr<spillway::EventStore> store;
   if (!data_dir.empty()) {
-    std::error_code error;
-    std::filesystem::create_directories(data_dir, error);
-    if (error) {
-      std::fprintf(stderr, "spillwayd: cannot create --data_dir %s: %s\n", data_dir.c_str(),
-                   error.message().c_str());
+    absl::StatusOr<std::unique_ptr<spillway::EventStore>> opened =
+        spillway::EventStore::Open(data_dir);
+    if (!opened.ok()) {
+      std::fprintf(stderr, "spillwayd: %s\n", opened.status().ToString().c_str());
       return 2;
     }
-    std::fprintf(stderr, "spillwayd: data_dir %s is reserved for the store (nothing kept yet)\n",
-                 data_dir.c_str());
+    store = *std::move(opened);
+    options.store = store.get();
+  } else {
+    std::fprintf(stderr, "spillwayd: no --data_dir: state is in memory only and lost on exit\n");
   }
-  spillway::SpillwaydOptions options;
   spillway::SpillwayMetrics metrics;
   std::unique_ptr<spillway::MetricsServer> metrics_server;
   const std::string metrics_address = absl::GetFlag(FLAGS_metrics_address);
@@ -107,6 +110,10 @@ int main(int argc, char** argv) {
   }
   std::printf("spillwayd: serving cluster %s on %s (%zu VM nodes, simulated ACI)\n",
               cluster.c_str(), daemon.address().c_str(), nodes);
+  if (store != nullptr) {
+    std::printf("spillwayd: store %s (%lld events replayed)\n", store->path().c_str(),
+                static_cast<long long>(daemon.recovered_events()));
+  }
   if (metrics_server != nullptr) {
     const size_t colon = metrics_address.rfind(':');
     std::printf("spillwayd: metrics on http://%s:%d/metrics\n",

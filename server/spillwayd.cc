@@ -10,6 +10,7 @@
 #include "backends/simulated/simulated_vm_pool.h"
 #include "scheduler/core/core.h"
 #include "scheduler/model/policy.h"
+#include "server/store_committer.h"
 
 namespace spillway {
 namespace {
@@ -28,10 +29,12 @@ std::vector<std::unique_ptr<Backend>> BuildSimulatedBackends(const Config& confi
     nodes.push_back(SimulatedNode{node.id, node.capacity, node.labels});
   }
   SimulatedVmPoolOptions vm_options;
+  vm_options.report_inventory = true;
   if (config.vm_pool.start_delay) vm_options.start_delay = *config.vm_pool.start_delay;
 
   const SimulatedAciConfig& sim = config.aci.simulated;
   SimulatedAciOptions aci_options;
+  aci_options.report_inventory = true;
   if (sim.start_latency) aci_options.start_latency = *sim.start_latency;
   if (sim.start_latency_jitter) aci_options.start_latency_jitter = *sim.start_latency_jitter;
   if (sim.create_failure_rate) aci_options.create_failure_rate = *sim.create_failure_rate;
@@ -51,16 +54,37 @@ Spillwayd::Spillwayd(Config config, SpillwaydOptions options)
       grpc_address_(ChooseAddress(options, config_)),
       shutdown_grace_(options.shutdown_grace),
       extra_services_(options.extra_services),
-      interceptors_(std::move(options.interceptors)) {
+      interceptors_(std::move(options.interceptors)),
+      store_(options.store),
+      recovery_timeout_(options.recovery_timeout) {
   CoreConfig core_config;
   core_config.cluster_name = config_.cluster_name;
   core_config.policy = config_.policy;
   core_config.start_time = clock_->Now();
+  BatchCommitter* committer = options.committer;
+  if (store_ != nullptr) {
+    // The log replays from the configuration it started with; later policy changes are events.
+    absl::StatusOr<spillway::store::v1::CoreConfigRec> stored = store_->LoadCoreConfig();
+    if (stored.ok()) {
+      core_config.cluster_name = stored->cluster_name();
+      core_config.policy = stored->policy();
+      core_config.start_time = absl::FromUnixNanos(stored->start_time_unix_nanos());
+    } else if (absl::IsNotFound(stored.status())) {
+      spillway::store::v1::CoreConfigRec rec;
+      rec.set_cluster_name(core_config.cluster_name);
+      *rec.mutable_policy() = core_config.policy;
+      rec.set_start_time_unix_nanos(absl::ToUnixNanos(core_config.start_time));
+      init_status_ = store_->SaveCoreConfig(rec);
+    } else {
+      init_status_ = stored.status();
+    }
+    store_committer_ = std::make_unique<StoreCommitter>(store_);
+    committer = store_committer_.get();
+  }
   std::vector<std::unique_ptr<Backend>> backends =
       options.backends ? std::move(*options.backends) : BuildSimulatedBackends(config_);
   loop_ = std::make_unique<EventLoop>(std::make_unique<Core>(std::move(core_config)),
-                                      std::move(backends), clock_, options.loop,
-                                      options.committer);
+                                      std::move(backends), clock_, options.loop, committer);
   job_service_ = std::make_unique<JobServiceImpl>(loop_.get(), options.job_service);
   admin_service_ = std::make_unique<AdminServiceImpl>(loop_.get());
 }
@@ -70,6 +94,21 @@ Spillwayd::~Spillwayd() { Shutdown(); }
 absl::Status Spillwayd::Start() {
   absl::MutexLock lock(&mu_);
   if (started_ || shut_down_) return absl::FailedPreconditionError("Start() may be called once");
+  if (!init_status_.ok()) return init_status_;
+  if (store_ != nullptr) {
+    absl::Status replayed = store_->Replay([this](const Event& event) {
+      ++recovered_events_;
+      return loop_->ApplyBeforeStart(event);
+    });
+    if (!replayed.ok()) return replayed;
+    if (recovered_events_ > 0) {
+      // Reconcile before placing anything new: the backends report what they really run.
+      const absl::Time deadline = clock_->Now() + recovery_timeout_;
+      loop_->Post([deadline](LoopContext& ctx) {
+        ctx.Apply(RecoveryStarted{{spillway::v1::BACKEND_VM, spillway::v1::BACKEND_ACI}, deadline});
+      });
+    }
+  }
   loop_->Start();
 
   grpc::EnableDefaultHealthCheckService(true);

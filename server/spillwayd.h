@@ -31,6 +31,7 @@
 #include "server/config.h"
 #include "server/event_loop.h"
 #include "server/job_service.h"
+#include "store/event_store.h"
 
 namespace spillway {
 
@@ -47,8 +48,13 @@ struct SpillwaydOptions {
   std::optional<std::vector<std::unique_ptr<Backend>>> backends;
   EventLoopOptions loop;
   JobServiceOptions job_service;
-  // Group commit of each batch (the store); null = none. Must outlive the daemon.
+  // Group commit of each batch; null = none. Must outlive the daemon. Ignored when `store` is set.
   BatchCommitter* committer = nullptr;
+  // The durable store (not owned; must outlive the daemon); null = state is not durable. Start()
+  // replays it, then reconciles with the backends before placing anything new.
+  EventStore* store = nullptr;
+  // How long recovery waits for the backends' inventories before placing work anyway.
+  absl::Duration recovery_timeout = absl::Seconds(30);
   // More gRPC services to serve on the same port (e.g. a backend's AgentService); not owned, must
   // outlive the daemon.
   std::vector<grpc::Service*> extra_services;
@@ -84,6 +90,8 @@ class Spillwayd {
 
   // The bound port (after a successful Start()), and "host:port" with it.
   int port() const { return port_; }
+  // Events replayed from the store by Start().
+  int64_t recovered_events() const { return recovered_events_; }
   std::string address() const;
 
   EventLoop& loop() { return *loop_; }
@@ -98,6 +106,11 @@ class Spillwayd {
   std::unique_ptr<JobServiceImpl> job_service_;
   std::unique_ptr<AdminServiceImpl> admin_service_;
   std::vector<grpc::Service*> extra_services_;
+  EventStore* const store_;
+  const absl::Duration recovery_timeout_;
+  std::unique_ptr<BatchCommitter> store_committer_;
+  absl::Status init_status_;
+  int64_t recovered_events_ = 0;
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors_;
   std::unique_ptr<grpc::Server> server_;

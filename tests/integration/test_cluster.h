@@ -24,17 +24,22 @@ struct TestClusterOptions {
   Resources node_size{2000, 4096};
   absl::Duration aci_start_latency = absl::Seconds(20);
   spillway::v1::Policy policy = DefaultPolicy();
+  EventStore* store = nullptr;  // Durable state (not owned).
+  absl::Time start_time = SimulatedClock::kDefaultStart;
 };
 
 class TestCluster {
  public:
-  explicit TestCluster(TestClusterOptions options = {}) {
+  explicit TestCluster(TestClusterOptions options = {}) : clock_(options.start_time) {
     std::vector<SimulatedNode> nodes;
     for (int i = 1; i <= options.nodes; ++i) {
       nodes.push_back(SimulatedNode{"vm-" + std::to_string(i), options.node_size, {}});
     }
-    auto pool = std::make_unique<SimulatedVmPool>(nodes);
+    SimulatedVmPoolOptions pool_options;
+    pool_options.report_inventory = true;
+    auto pool = std::make_unique<SimulatedVmPool>(nodes, pool_options);
     SimulatedAciOptions aci_options;
+    aci_options.report_inventory = true;
     aci_options.start_latency = options.aci_start_latency;
     auto aci = std::make_unique<SimulatedAci>(aci_options);
     pool_ = pool.get();
@@ -43,6 +48,7 @@ class TestCluster {
     daemon_options.grpc_address = "127.0.0.1:0";
     daemon_options.clock = &clock_;
     daemon_options.loop.auto_tick = false;
+    daemon_options.store = options.store;
     std::vector<std::unique_ptr<Backend>> backends;
     backends.push_back(std::move(pool));
     backends.push_back(std::move(aci));
