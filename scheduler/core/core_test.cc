@@ -1,5 +1,7 @@
 #include "scheduler/core/core.h"
 
+#include <set>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "scheduler/core/core_test_harness.h"
@@ -545,6 +547,79 @@ TEST(CoreFeedbackTest, ObservedRunTimeFeedsWaitPredictions) {
   h.Run(h.Submit(spec), 1);
   const std::string queued = h.Submit(spec);
   EXPECT_EQ(h.JobOf(queued).last_decision().predicted_vm_wait().seconds(), 120);  // Not 10 min.
+}
+
+TEST(CoreRecoveryTest, NothingNewIsPlacedUntilTheBackendsReported) {
+  CoreHarness h;
+  h.AddNode("vm-1", 2000, 4096);
+  h.Do(RecoveryStarted{{spillway::v1::BACKEND_VM, spillway::v1::BACKEND_ACI},
+                       h.now() + absl::Seconds(30)});
+  const std::string id = h.Submit(MakeSpec("a", 500, 512));
+  EXPECT_EQ(h.StateOf(id), spillway::v1::JOB_STATE_PENDING);
+  h.Do(BackendInventory{spillway::v1::BACKEND_VM, {}, {}});
+  EXPECT_EQ(h.StateOf(id), spillway::v1::JOB_STATE_PENDING);  // ACI has not reported yet.
+  h.Do(BackendInventory{spillway::v1::BACKEND_ACI, {}, {}});
+  EXPECT_EQ(h.StateOf(id), spillway::v1::JOB_STATE_PLACED);
+}
+
+TEST(CoreRecoveryTest, DeadlinePassesWithoutInventories) {
+  CoreHarness h;
+  h.AddNode("vm-1", 2000, 4096);
+  h.Do(RecoveryStarted{{spillway::v1::BACKEND_VM}, h.now() + absl::Seconds(30)});
+  const std::string id = h.Submit(MakeSpec("a", 500, 512));
+  h.Advance(absl::Seconds(29));
+  EXPECT_EQ(h.StateOf(id), spillway::v1::JOB_STATE_PENDING);
+  h.Advance(absl::Seconds(1));
+  EXPECT_EQ(h.StateOf(id), spillway::v1::JOB_STATE_PLACED);
+}
+
+TEST(CoreRecoveryTest, InventoriesFailLostAttemptsAndRemoveWhatIsNotLive) {
+  CoreHarness h;
+  h.AddNode("vm-1", 2000, 4096);
+  const std::string kept = h.Submit(MakeSpec("kept", 500, 512));
+  const std::string lost = h.Submit(MakeSpec("lost", 500, 512));
+  auto aci = MakeSpec("aci", 500, 512);
+  aci.set_burst_mode(spillway::v1::BURST_MODE_ACI_ONLY);
+  const std::string on_aci = h.Submit(aci);
+  const std::string group = h.JobOf(on_aci).aci_group();
+  h.Run(kept, 1);
+  h.Run(lost, 1);
+  h.Run(on_aci, 1);
+  h.Take();
+  h.Do(RecoveryStarted{{spillway::v1::BACKEND_VM, spillway::v1::BACKEND_ACI},
+                       h.now() + absl::Seconds(30)});
+  // The pool still runs `kept`, and a task the core never heard of.
+  h.Do(BackendInventory{spillway::v1::BACKEND_VM,
+                        {{kept, 1, "vm-1"}, {"job-00000099", 1, "vm-1"}},
+                        {}});
+  EXPECT_EQ(h.StateOf(kept), spillway::v1::JOB_STATE_RUNNING);
+  EXPECT_EQ(h.StateOf(lost), spillway::v1::JOB_STATE_PENDING);
+  EXPECT_THAT(h.JobOf(lost).reason(), HasSubstr("lost while spillwayd was down"));
+  std::set<std::string> stopped;
+  for (const auto& stop : h.Take<StopVmTask>()) stopped.insert(stop.job_id);
+  // The unknown task, and (in case it still runs somewhere) the lost attempt.
+  EXPECT_EQ(stopped, (std::set<std::string>{"job-00000099", lost}));
+  // ACI runs the job's group and an orphan of this cluster.
+  h.Do(BackendInventory{spillway::v1::BACKEND_ACI, {}, {group, "sw-test-job-00000077-a1"}});
+  EXPECT_EQ(h.StateOf(on_aci), spillway::v1::JOB_STATE_RUNNING);
+  auto deletes = h.Take<DeleteAciGroup>();
+  ASSERT_THAT(deletes, SizeIs(1));
+  EXPECT_EQ(deletes[0].group_name, "sw-test-job-00000077-a1");
+}
+
+TEST(CoreRecoveryTest, AnAciGroupThatNeverAppearedIsRetriedAndDeletedJustInCase) {
+  CoreHarness h;
+  auto aci = MakeSpec("aci", 500, 512);
+  aci.set_burst_mode(spillway::v1::BURST_MODE_ACI_ONLY);
+  const std::string id = h.Submit(aci);
+  const std::string group = h.JobOf(id).aci_group();
+  h.Take();
+  h.Do(RecoveryStarted{{spillway::v1::BACKEND_ACI}, h.now() + absl::Seconds(30)});
+  h.Do(BackendInventory{spillway::v1::BACKEND_ACI, {}, {}});  // The PUT never landed.
+  EXPECT_EQ(h.StateOf(id), spillway::v1::JOB_STATE_PENDING);
+  auto deletes = h.Take<DeleteAciGroup>();  // A create that timed out may still appear.
+  ASSERT_THAT(deletes, SizeIs(1));
+  EXPECT_EQ(deletes[0].group_name, group);
 }
 
 }  // namespace
