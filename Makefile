@@ -1,7 +1,7 @@
 # The two commands: `make run` (spillwayd on its embedded defaults) and `make test` (the whole suite).
 # Each first installs the Debian packages it needs (scripts/install-deps.sh).
 BAZEL ?= bazel
-RUN_ARGS ?=
+RUN_ARGS ?= --data_dir=$(CURDIR)/.spillway-data
 
 .PHONY: deps build run test bench clean
 
@@ -21,7 +21,8 @@ test: deps
 	@bash scripts/summarize-tests.sh
 
 bench: deps
-	$(BAZEL) run -c opt //tests/bench:placement_bench
+	$(BAZEL) build -c opt //tests/bench:all
+	@bash tests/bench/run_bench.sh "$$($(BAZEL) info -c opt bazel-bin 2>/dev/null)" $(SIM_JOBS)
 
 clean:
 	$(BAZEL) clean
