@@ -15,6 +15,10 @@ class RateWindow {
 
   void Record(absl::Time t) { times_.push_back(t); }
 
+  // The recorded times (oldest first), for snapshots.
+  const std::deque<absl::Time>& times() const { return times_; }
+  void Restore(std::deque<absl::Time> times) { times_ = std::move(times); }
+
   // Events in (now - window, now].
   int CountWithin(absl::Time now, absl::Duration window) {
     Forget(now);

@@ -341,6 +341,12 @@ void Core::OnTaskFailed(const TaskFailed& e, absl::Time now, std::vector<Action>
     StopStale(e.job_id, e.attempt, actions);
     return;
   }
+  // A copy being started elsewhere goes too: the job restarts cleanly, with one live attempt.
+  if (rec->migration_attempt != 0) {
+    EndAttempt(*rec, rec->migration_attempt, spillway::v1::JOB_STATE_CANCELLED,
+               "original attempt failed", true, now, actions);
+    rec->migration_attempt = 0;
+  }
   // The failed attempt's task (or ACI group) may still exist: stop it so nothing leaks.
   EndAttempt(*rec, e.attempt, spillway::v1::JOB_STATE_FAILED, e.reason, true, now, actions);
   AfterAttempt(*rec, /*infrastructure=*/true, -1, e.reason, now);

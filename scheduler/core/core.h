@@ -30,6 +30,7 @@
 #include "scheduler/burst/capacity_profile.h"
 #include "scheduler/burst/rate_window.h"
 #include "scheduler/core/actions.h"
+#include "scheduler/core/core_snapshot.pb.h"
 #include "scheduler/core/events.h"
 #include "scheduler/feedback/feedback.h"
 #include "scheduler/model/job_validation.h"
@@ -65,6 +66,14 @@ class Core {
   explicit Core(CoreConfig config);
 
   ApplyResult Apply(const Event& event);
+
+  // --- Snapshots (core_snapshot.cc) ---
+  // Everything the core knows. Finished jobs last updated before `forget_finished_before` (and
+  // their idempotency keys) are left out: that is how the store compacts old history.
+  spillway::core::v1::CoreSnapshot Snapshot(
+      absl::Time forget_finished_before = absl::InfinitePast()) const;
+  // Replaces the state with `snapshot`'s (the config's cluster name must match).
+  absl::Status Restore(const spillway::core::v1::CoreSnapshot& snapshot);
 
   // --- Queries (read-only) ---
   // The full record, secrets included: redact before it leaves the process.

@@ -1,5 +1,7 @@
 #include "scheduler/feedback/feedback.h"
 
+#include <limits>
+
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
 #include "scheduler/model/policy.h"
@@ -117,6 +119,69 @@ void Feedback::Describe(absl::Time now, const spillway::v1::Policy& policy,
   out->set_aci_failure_percent(AciFailurePercent(now, policy));
   out->set_aci_circuit_open(CircuitOpen(now));
   out->set_aci_circuit_reason(CircuitReason(now));
+}
+
+}  // namespace spillway
+
+namespace spillway {
+namespace {
+
+int64_t Nanos(absl::Time t) {
+  if (t == absl::InfinitePast()) return std::numeric_limits<int64_t>::min();
+  if (t == absl::InfiniteFuture()) return std::numeric_limits<int64_t>::max();
+  return absl::ToUnixNanos(t);
+}
+
+absl::Time TimeFromNanos(int64_t n) {
+  if (n == std::numeric_limits<int64_t>::min()) return absl::InfinitePast();
+  if (n == std::numeric_limits<int64_t>::max()) return absl::InfiniteFuture();
+  return absl::FromUnixNanos(n);
+}
+
+}  // namespace
+
+void Feedback::SaveTo(spillway::core::v1::FeedbackSnapshot* out) const {
+  for (absl::Duration d : aci_start_.samples()) {
+    out->add_aci_start_nanos(absl::ToInt64Nanoseconds(d));
+  }
+  for (const auto& [cls, window] : run_time_) {
+    auto& list = (*out->mutable_run_time_nanos())[cls];
+    for (absl::Duration d : window.samples()) list.add_nanos(absl::ToInt64Nanoseconds(d));
+  }
+  for (const auto& [t, cpu] : releases_) {
+    out->add_release_times(Nanos(t));
+    out->add_release_cpu_millis(cpu);
+  }
+  for (const Outcome& o : outcomes_) {
+    out->add_outcome_times(Nanos(o.time));
+    out->add_outcome_failed(o.failed);
+  }
+  out->set_open_until(Nanos(open_until_));
+  out->set_open_reason(open_reason_);
+}
+
+void Feedback::RestoreFrom(const spillway::core::v1::FeedbackSnapshot& in) {
+  aci_start_ = SampleWindow(200);
+  for (int64_t n : in.aci_start_nanos()) aci_start_.Add(absl::Nanoseconds(n));
+  run_time_.clear();
+  // Sorted for determinism (proto maps have no order).
+  std::map<std::string, const spillway::core::v1::Durations*> sorted;
+  for (const auto& [cls, list] : in.run_time_nanos()) sorted[cls] = &list;
+  for (const auto& [cls, list] : sorted) {
+    SampleWindow w(50);
+    for (int64_t n : list->nanos()) w.Add(absl::Nanoseconds(n));
+    run_time_.emplace(cls, std::move(w));
+  }
+  releases_.clear();
+  for (int i = 0; i < in.release_times_size() && i < in.release_cpu_millis_size(); ++i) {
+    releases_.push_back({TimeFromNanos(in.release_times(i)), in.release_cpu_millis(i)});
+  }
+  outcomes_.clear();
+  for (int i = 0; i < in.outcome_times_size() && i < in.outcome_failed_size(); ++i) {
+    outcomes_.push_back({TimeFromNanos(in.outcome_times(i)), in.outcome_failed(i)});
+  }
+  open_until_ = TimeFromNanos(in.open_until());
+  open_reason_ = in.open_reason();
 }
 
 }  // namespace spillway

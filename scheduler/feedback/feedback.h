@@ -20,6 +20,7 @@
 #include "absl/time/time.h"
 #include "proto/spillway/v1/admin.pb.h"
 #include "proto/spillway/v1/jobs.pb.h"
+#include "scheduler/core/core_snapshot.pb.h"
 #include "scheduler/feedback/sample_window.h"
 
 namespace spillway {
@@ -49,6 +50,10 @@ class Feedback {
                 spillway::v1::Beliefs* out) const;
 
   static std::string ClassOf(const spillway::v1::JobSpec& spec);
+
+  // Everything measured, for snapshots (core_snapshot.cc).
+  void SaveTo(spillway::core::v1::FeedbackSnapshot* out) const;
+  void RestoreFrom(const spillway::core::v1::FeedbackSnapshot& in);
 
  private:
   static constexpr size_t kMaxClasses = 256;

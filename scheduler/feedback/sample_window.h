@@ -21,6 +21,7 @@ class SampleWindow {
   }
 
   size_t size() const { return samples_.size(); }
+  const std::deque<absl::Duration>& samples() const { return samples_; }
 
   // Nearest-rank quantile, `permille` in [0, 1000] (900 = p90). ZeroDuration when empty.
   absl::Duration Quantile(int permille) const {

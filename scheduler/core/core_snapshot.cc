@@ -1,0 +1,166 @@
+// Core::Snapshot and Core::Restore: the whole state as a proto, and back. Derived structures (the
+// queue, node allocations) are rebuilt from the records rather than stored, so a snapshot cannot
+// contradict itself.
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+#include "scheduler/core/core.h"
+
+namespace spillway {
+namespace {
+
+int64_t Nanos(absl::Time t) {
+  if (t == absl::InfinitePast()) return std::numeric_limits<int64_t>::min();
+  if (t == absl::InfiniteFuture()) return std::numeric_limits<int64_t>::max();
+  return absl::ToUnixNanos(t);
+}
+
+absl::Time TimeOf(int64_t n) {
+  if (n == std::numeric_limits<int64_t>::min()) return absl::InfinitePast();
+  if (n == std::numeric_limits<int64_t>::max()) return absl::InfiniteFuture();
+  return absl::FromUnixNanos(n);
+}
+
+bool IsFinal(spillway::v1::JobState s) {
+  return s == spillway::v1::JOB_STATE_SUCCEEDED || s == spillway::v1::JOB_STATE_FAILED ||
+         s == spillway::v1::JOB_STATE_CANCELLED;
+}
+
+}  // namespace
+
+spillway::core::v1::CoreSnapshot Core::Snapshot(absl::Time forget_finished_before) const {
+  spillway::core::v1::CoreSnapshot out;
+  out.set_cluster_name(config_.cluster_name);
+  *out.mutable_policy() = policy_;
+  for (const auto& change : audit_) *out.add_audit() = change;
+  for (const auto& [id, rec] : jobs_) {
+    if (IsFinal(rec.job.state()) && rec.job.has_update_time() &&
+        absl::FromUnixSeconds(rec.job.update_time().seconds()) < forget_finished_before) {
+      continue;
+    }
+    auto* j = out.add_jobs();
+    *j->mutable_job() = rec.job;
+    j->set_seq(rec.seq);
+    j->set_queued_since(Nanos(rec.queued_since));
+    j->set_retry_at(Nanos(rec.retry_at));
+    j->set_current_attempt(rec.current_attempt);
+    j->set_migration_attempt(rec.migration_attempt);
+    j->set_restarts(rec.restarts);
+    j->set_infra_failures(rec.infra_failures);
+    j->set_pending_class(rec.pending_class);
+    j->set_queued(rec.queued);
+  }
+  std::set<std::string> kept;
+  for (const auto& j : out.jobs()) kept.insert(j.job().id());
+  for (const auto& [key, id] : idempotency_) {
+    if (kept.count(id) > 0) (*out.mutable_idempotency())[key] = id;
+  }
+  for (const auto& [id, node] : pool_.nodes()) {
+    auto* n = out.add_nodes();
+    n->set_id(id);
+    n->set_cpu_millis(node.capacity.cpu_millis);
+    n->set_memory_mib(node.capacity.memory_mib);
+    for (const auto& [k, v] : node.labels) (*n->mutable_labels())[k] = v;
+    n->set_state(node.state);
+  }
+  for (const auto& [name, g] : groups_) {
+    auto* a = out.add_groups();
+    a->set_name(name);
+    a->set_job_id(g.job_id);
+    a->set_attempt(g.attempt);
+    a->set_cpu_millis(g.size.cpu_millis);
+    a->set_memory_mib(g.size.memory_mib);
+    a->set_created(Nanos(g.created));
+    a->set_delete_requested(g.delete_requested);
+    a->set_delete_reason(g.delete_reason);
+  }
+  for (const auto& name : pending_deletes_) out.add_pending_deletes(name);
+  for (absl::Time t : creates_.times()) out.add_creates(Nanos(t));
+  for (absl::Time t : deletes_.times()) out.add_deletes(Nanos(t));
+  for (absl::Time t : drain_moves_.times()) out.add_drain_moves(Nanos(t));
+  out.set_last_burst(Nanos(last_burst_));
+  out.set_room_since(Nanos(room_since_));
+  out.set_finished_spend_micro_usd(finished_spend_micro_usd_);
+  out.set_next_job_number(next_job_number_);
+  out.set_next_seq(next_seq_);
+  out.set_revision(revision_);
+  for (const auto& ev : event_log_) *out.add_event_log() = ev;
+  feedback_.SaveTo(out.mutable_feedback());
+  for (int b : awaiting_inventory_) out.add_awaiting_inventory(b);
+  out.set_recovery_deadline(Nanos(recovery_deadline_));
+  return out;
+}
+
+absl::Status Core::Restore(const spillway::core::v1::CoreSnapshot& in) {
+  if (in.cluster_name() != config_.cluster_name) {
+    return absl::FailedPreconditionError(absl::StrCat("snapshot of cluster ", in.cluster_name(),
+                                                      ", not ", config_.cluster_name));
+  }
+  policy_ = in.policy();
+  audit_.assign(in.audit().begin(), in.audit().end());
+  jobs_.clear();
+  queue_.clear();
+  for (const auto& j : in.jobs()) {
+    JobRecord& rec = jobs_[j.job().id()];
+    rec.job = j.job();
+    rec.request = Resources{j.job().spec().cpu_millis(), j.job().spec().memory_mib()};
+    rec.seq = j.seq();
+    rec.queued_since = TimeOf(j.queued_since());
+    rec.retry_at = TimeOf(j.retry_at());
+    rec.current_attempt = j.current_attempt();
+    rec.migration_attempt = j.migration_attempt();
+    rec.restarts = j.restarts();
+    rec.infra_failures = j.infra_failures();
+    rec.pending_class = j.pending_class();
+    rec.queued = j.queued();
+    if (rec.queued) queue_.insert({-rec.job.spec().priority(), rec.seq, rec.job.id()});
+  }
+  idempotency_.clear();
+  for (const auto& [key, id] : in.idempotency()) idempotency_[key] = id;
+  pool_ = NodePool();
+  for (const auto& n : in.nodes()) {
+    std::map<std::string, std::string> labels(n.labels().begin(), n.labels().end());
+    pool_.Upsert(n.id(), Resources{n.cpu_millis(), n.memory_mib()}, std::move(labels));
+    pool_.SetState(n.id(), static_cast<spillway::v1::NodeState>(n.state()));
+  }
+  // Node allocations: every live VM attempt holds its footprint on its node.
+  for (const auto& [id, rec] : jobs_) {
+    for (int n : {rec.current_attempt, rec.migration_attempt}) {
+      if (n == 0 || n > rec.job.attempts_size()) continue;
+      const auto& a = rec.job.attempts(n - 1);
+      if (a.backend() == spillway::v1::BACKEND_VM && !a.has_finish_time() &&
+          pool_.Find(a.node_id()) != nullptr) {
+        pool_.Allocate(a.node_id(), FootprintOf(rec, n));
+      }
+    }
+  }
+  groups_.clear();
+  for (const auto& g : in.groups()) {
+    groups_[g.name()] = AciGroup{g.job_id(), g.attempt(), Resources{g.cpu_millis(), g.memory_mib()},
+                                 TimeOf(g.created()), g.delete_requested(), g.delete_reason()};
+  }
+  pending_deletes_.assign(in.pending_deletes().begin(), in.pending_deletes().end());
+  auto times = [](const google::protobuf::RepeatedField<int64_t>& in) {
+    std::deque<absl::Time> out;
+    for (int64_t n : in) out.push_back(TimeOf(n));
+    return out;
+  };
+  creates_.Restore(times(in.creates()));
+  deletes_.Restore(times(in.deletes()));
+  drain_moves_.Restore(times(in.drain_moves()));
+  last_burst_ = TimeOf(in.last_burst());
+  room_since_ = TimeOf(in.room_since());
+  finished_spend_micro_usd_ = in.finished_spend_micro_usd();
+  next_job_number_ = in.next_job_number();
+  next_seq_ = in.next_seq();
+  revision_ = in.revision();
+  event_log_.assign(in.event_log().begin(), in.event_log().end());
+  feedback_ = Feedback();
+  feedback_.RestoreFrom(in.feedback());
+  awaiting_inventory_.clear();
+  for (int b : in.awaiting_inventory()) awaiting_inventory_.insert(b);
+  recovery_deadline_ = TimeOf(in.recovery_deadline());
+  return absl::OkStatus();
+}
+
+}  // namespace spillway
