@@ -79,6 +79,14 @@ absl::Status EventLoop::ApplyBeforeStart(const Event& event) {
   return absl::OkStatus();
 }
 
+absl::Status EventLoop::RestoreBeforeStart(const spillway::core::v1::CoreSnapshot& snapshot) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (started_) return absl::FailedPreconditionError("the loop already started");
+  }
+  return core_->Restore(snapshot);
+}
+
 void EventLoop::Start() {
   absl::MutexLock stop_lock(&stop_mu_);
   absl::MutexLock lock(&mu_);

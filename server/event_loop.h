@@ -169,6 +169,7 @@ class EventLoop {
   // Before Start() only: applies a recovered event to the core (no commit, no actions — they
   // happened before the restart). Used to replay the store.
   absl::Status ApplyBeforeStart(const Event& event);
+  absl::Status RestoreBeforeStart(const spillway::core::v1::CoreSnapshot& snapshot);
 
   // Stops accepting commands, runs every command accepted so far (and their completions), fails
   // the watchers with UNAVAILABLE and joins the thread. Idempotent. Without Start(), the accepted

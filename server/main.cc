@@ -30,6 +30,11 @@ ABSL_FLAG(std::string, metrics_address, "127.0.0.1:9464",
 ABSL_FLAG(std::string, data_dir, "",
           "Directory of the durable store (SQLite, created if missing); empty = in memory only. "
           "Wins over the config's data_dir.");
+ABSL_FLAG(int64_t, compact_every_events, 100000,
+          "Compact the store (snapshot + drop the log) once it holds this many events; 0 = never.");
+ABSL_FLAG(absl::Duration, retention, absl::Hours(24),
+          "Finished jobs not updated for this long are dropped at compaction (with their "
+          "idempotency keys).");
 ABSL_FLAG(std::string, config, "",
           "YAML configuration file (see server/spillwayd.example.yaml); empty = built-in default.");
 
@@ -80,6 +85,8 @@ int main(int argc, char** argv) {
     }
     store = *std::move(opened);
     options.store = store.get();
+    options.compaction.every_events = absl::GetFlag(FLAGS_compact_every_events);
+    options.compaction.retention = absl::GetFlag(FLAGS_retention);
   } else {
     std::fprintf(stderr, "spillwayd: no --data_dir: state is in memory only and lost on exit\n");
   }

@@ -31,6 +31,7 @@
 #include "server/config.h"
 #include "server/event_loop.h"
 #include "server/job_service.h"
+#include "server/store_committer.h"
 #include "store/event_store.h"
 
 namespace spillway {
@@ -55,6 +56,7 @@ struct SpillwaydOptions {
   EventStore* store = nullptr;
   // How long recovery waits for the backends' inventories before placing work anyway.
   absl::Duration recovery_timeout = absl::Seconds(30);
+  CompactionOptions compaction;
   // More gRPC services to serve on the same port (e.g. a backend's AgentService); not owned, must
   // outlive the daemon.
   std::vector<grpc::Service*> extra_services;

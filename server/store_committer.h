@@ -7,15 +7,32 @@
 
 namespace spillway {
 
+struct CompactionOptions {
+  // Compact once the log holds this many events (0 = never).
+  int64_t every_events = 100000;
+  // Finished jobs not updated for this long are dropped from the snapshot, with their
+  // idempotency keys (history retention).
+  absl::Duration retention = absl::Hours(24);
+};
+
 class StoreCommitter final : public BatchCommitter {
  public:
-  explicit StoreCommitter(EventStore* store) : store_(store) {}
-  absl::Status Commit(const std::vector<Event>& applied, const Core&) override {
-    return store_->Append(applied);
+  StoreCommitter(EventStore* store, CompactionOptions options)
+      : store_(store), options_(options) {}
+
+  absl::Status Commit(const std::vector<Event>& applied, const Core& core) override {
+    if (absl::Status s = store_->Append(applied); !s.ok()) return s;
+    if (options_.every_events > 0 && store_->event_count() >= options_.every_events &&
+        !applied.empty()) {
+      // The core's state is exactly "after every stored event" here: snapshot it.
+      return store_->Compact(core.Snapshot(applied.back().time - options_.retention));
+    }
+    return absl::OkStatus();
   }
 
  private:
   EventStore* store_;
+  CompactionOptions options_;
 };
 
 }  // namespace spillway

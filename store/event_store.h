@@ -21,6 +21,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "scheduler/core/events.h"
+#include "scheduler/core/core_snapshot.pb.h"
 #include "store/wal.pb.h"
 
 struct sqlite3;
@@ -49,6 +50,12 @@ class EventStore {
 
   // Appends `events` in one transaction.
   absl::Status Append(const std::vector<Event>& events);
+
+  // Compaction: stores `snapshot` (the core's state after every event stored so far) and drops
+  // those events, in one transaction.
+  absl::Status Compact(const spillway::core::v1::CoreSnapshot& snapshot);
+  // The latest snapshot, or NOT_FOUND; Replay() then yields only the events after it.
+  absl::StatusOr<spillway::core::v1::CoreSnapshot> LoadSnapshot();
 
   int64_t event_count() const { return event_count_; }
   // Tests: caps the database size (PRAGMA max_page_count) to simulate a full disk.

@@ -201,5 +201,32 @@ TEST(EventStoreTest, AFullDiskFailsTheAppendAndKeepsWhatWasCommitted) {
   EXPECT_EQ(n, 1);  // The failed batch left nothing behind.
 }
 
+TEST(EventStoreTest, CompactionKeepsTheSnapshotAndOnlyLaterEvents) {
+  const std::string dir = TempDir("compact");
+  {
+    auto store = EventStore::Open(dir);
+    ASSERT_TRUE((*store)->Append({{kT0, Tick{}}, {kT0, Tick{}}}).ok());
+    spillway::core::v1::CoreSnapshot snapshot;
+    snapshot.set_cluster_name("c1");
+    snapshot.set_revision(17);
+    ASSERT_TRUE((*store)->Compact(snapshot).ok());
+    EXPECT_EQ((*store)->event_count(), 0);
+    ASSERT_TRUE((*store)->Append({{kT0 + absl::Seconds(1), NodeDown{"vm-1", "x"}}}).ok());
+  }
+  auto store = EventStore::Open(dir);
+  ASSERT_TRUE(store.ok());
+  auto snapshot = (*store)->LoadSnapshot();
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status();
+  EXPECT_EQ(snapshot->revision(), 17);
+  std::vector<std::string> names;
+  ASSERT_TRUE((*store)
+                  ->Replay([&](const Event& e) {
+                    names.push_back(EventName(e.body));
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  EXPECT_EQ(names, std::vector<std::string>{"NodeDown"});
+}
+
 }  // namespace
 }  // namespace spillway

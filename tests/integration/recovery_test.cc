@@ -130,5 +130,60 @@ TEST(RecoveryTest, RestartKeepsEverythingAndReconcilesWithTheBackends) {
   }
 }
 
+TEST(RecoveryTest, CompactedStoresRecoverAndForgetOldFinishedJobs) {
+  const std::string dir = FreshDir("compaction");
+  std::string finished, live;
+  absl::Time stopped_at;
+  int64_t revision_before = 0;
+  {
+    auto store = EventStore::Open(dir);
+    ASSERT_TRUE(store.ok());
+    TestClusterOptions options;
+    options.store = store->get();
+    options.compaction.every_events = 10;  // Compact often.
+    options.compaction.retention = absl::Hours(1);
+    options.sync_step = absl::Minutes(1);
+    TestCluster cluster(options);
+    ASSERT_TRUE(cluster.start_status().ok()) << cluster.start_status();
+    ASSERT_TRUE(cluster.Submit(SimJob("short", 500, 512, absl::Seconds(10), absl::Hours(1)),
+                               &finished, "k-finished")
+                    .ok());
+    cluster.Advance(absl::Seconds(20));
+    ASSERT_EQ(cluster.Get(finished).state(), spillway::v1::JOB_STATE_SUCCEEDED);
+    cluster.Advance(absl::Hours(2));  // Past the retention.
+    ASSERT_TRUE(cluster.Submit(SimJob("long", 500, 512, absl::Hours(5), absl::Hours(1)), &live,
+                               "k-live")
+                    .ok());
+    cluster.Advance(absl::Seconds(5));
+    for (int i = 0; i < 4; ++i) cluster.Advance(absl::Seconds(5));  // More events: compaction.
+    EXPECT_LT((*store)->event_count(), 10);
+    revision_before = cluster.Revision();
+    stopped_at = cluster.clock().Now();
+  }
+  auto store = EventStore::Open(dir);
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE((*store)->LoadSnapshot().ok());
+  TestClusterOptions options;
+  options.store = store->get();
+  options.start_time = stopped_at + absl::Minutes(1);
+  TestCluster cluster(options);
+  ASSERT_TRUE(cluster.start_status().ok()) << cluster.start_status();
+  grpc::ClientContext ctx;
+  spillway::v1::GetJobRequest req;
+  req.set_id(finished);
+  spillway::v1::Job job;
+  EXPECT_EQ(cluster.jobs().GetJob(&ctx, req, &job).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(cluster.Get(live).state(), spillway::v1::JOB_STATE_PENDING);  // Lost with the process.
+  std::string again;
+  ASSERT_TRUE(cluster.Submit(SimJob("long", 500, 512, absl::Hours(5), absl::Hours(1)), &again,
+                             "k-live")
+                  .ok());
+  EXPECT_EQ(again, live);
+  EXPECT_GE(cluster.Revision(), revision_before);
+  std::string next;
+  ASSERT_TRUE(cluster.Submit(SimJob("new", 500, 512, absl::Hours(1), absl::Hours(1)), &next).ok());
+  EXPECT_EQ(next, "job-00000003");  // Ids are never reused.
+}
+
 }  // namespace
 }  // namespace spillway

@@ -25,7 +25,9 @@ struct TestClusterOptions {
   absl::Duration aci_start_latency = absl::Seconds(20);
   spillway::v1::Policy policy = DefaultPolicy();
   EventStore* store = nullptr;  // Durable state (not owned).
+  CompactionOptions compaction;
   absl::Time start_time = SimulatedClock::kDefaultStart;
+  absl::Duration sync_step = absl::Seconds(1);  // Largest step of Advance() between syncs.
 };
 
 class TestCluster {
@@ -48,7 +50,9 @@ class TestCluster {
     daemon_options.grpc_address = "127.0.0.1:0";
     daemon_options.clock = &clock_;
     daemon_options.loop.auto_tick = false;
+    daemon_options.loop.sync_step = options.sync_step;
     daemon_options.store = options.store;
+    daemon_options.compaction = options.compaction;
     std::vector<std::unique_ptr<Backend>> backends;
     backends.push_back(std::move(pool));
     backends.push_back(std::move(aci));
