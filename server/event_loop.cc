@@ -245,7 +245,7 @@ void EventLoop::RunBatch(std::vector<Command> commands) {
     ExecuteActions(batch.actions, now);
     PollBackends(batch, now);
   }
-  DispatchWatchers();
+  if (poisoned_.ok()) DispatchWatchers();  // Watchers only ever see durable events.
   for (auto& completion : batch.completions) completion(committed);
   if (!options_.observers.empty()) {
     BatchStats stats;
