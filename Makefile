@@ -1,7 +1,7 @@
 # The two commands: `make run` (spillwayd on its embedded defaults) and `make test` (the whole suite).
 # Each first installs the Debian packages it needs (scripts/install-deps.sh).
 BAZEL ?= bazel
-RUN_ARGS ?= --data_dir=$(CURDIR)/.spillway-data
+RUN_ARGS ?=
 
 .PHONY: deps build run test bench clean
 
@@ -12,9 +12,9 @@ build: deps
 	$(BAZEL) build //...
 
 run: deps
-	$(BAZEL) build //server:spillwayd //tools/spillctl
+	$(BAZEL) build //server:spillwayd //tools/spillctl //tools/aci-emulator
 	@echo "spillctl: $$($(BAZEL) info bazel-bin 2>/dev/null)/tools/spillctl/spillctl"
-	$$($(BAZEL) info bazel-bin 2>/dev/null)/server/spillwayd $(RUN_ARGS)
+	bash scripts/run-local.sh "$$($(BAZEL) info bazel-bin 2>/dev/null)" $(RUN_ARGS)
 
 test: deps
 	$(BAZEL) test //...

@@ -375,6 +375,14 @@ absl::Status ParseSimulatedAci(Walker& w, const YAML::Node& node, SimulatedAciCo
 absl::Status ParseAci(Walker& w, const YAML::Node& node, AciConfig& out) {
   return w.ForEachEntry(node, [&](const std::string& key, const YAML::Node& value) {
     if (key == "simulated") return ParseSimulatedAci(w, value, out.simulated);
+    if (key == "arm") {
+      absl::StatusOr<AciBackendConfig> arm = ParseAciConfig(value);
+      if (!arm.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat("aci.arm.", arm.status().message()));
+      }
+      out.arm = *std::move(arm);
+      return absl::OkStatus();
+    }
     return w.UnknownKey(value);
   });
 }

@@ -29,6 +29,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "backends/aci/aci_config.h"
 #include "proto/spillway/v1/admin.pb.h"
 #include "scheduler/model/resources.h"
 
@@ -61,7 +62,9 @@ struct SimulatedAciConfig {
 };
 
 struct AciConfig {
-  SimulatedAciConfig simulated;  // The only ACI backend so far (the ARM one adds `arm:`).
+  SimulatedAciConfig simulated;
+  // The real backend (ARM REST), used instead of the simulated one when present.
+  std::optional<AciBackendConfig> arm;
 };
 
 struct Config {

@@ -90,6 +90,27 @@ aci:
   EXPECT_EQ(config->aci.simulated.seed, 99u);
 }
 
+TEST(ConfigTest, AciArmSectionSelectsTheRealBackend) {
+  absl::StatusOr<Config> config = ParseConfig(R"(
+aci:
+  arm:
+    base_url: http://127.0.0.1:8080
+    subscription_id: 00000000-0000-0000-0000-000000000000
+    resource_group: rg
+    location: eastus
+    auth: {mode: none}
+)");
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_TRUE(config->aci.arm.has_value());
+  EXPECT_EQ(config->aci.arm->arm_base_url, "http://127.0.0.1:8080");
+  EXPECT_EQ(config->aci.arm->resource_group, "rg");
+  EXPECT_FALSE(ParseConfig("{}")->aci.arm.has_value());
+  const absl::Status bad = ErrorOf("aci: {arm: {base_urll: x}}");
+  EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(bad.message(), HasSubstr("aci.arm."));
+  EXPECT_THAT(bad.message(), HasSubstr("base_urll"));
+}
+
 TEST(ConfigTest, PolicyFieldsApplied) {
   absl::StatusOr<Config> config = ParseConfig(R"(
 policy:

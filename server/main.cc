@@ -109,14 +109,16 @@ int main(int argc, char** argv) {
     options.grpc_address = absl::GetFlag(FLAGS_grpc_address);
   }
   const std::string cluster = config->cluster_name;
+  const std::string aci = config->aci.arm ? "ACI via ARM at " + config->aci.arm->arm_base_url
+                                          : std::string("simulated ACI");
   const size_t nodes = config->vm_pool.nodes.size();
   spillway::Spillwayd daemon(*std::move(config), std::move(options));
   if (absl::Status s = daemon.Start(); !s.ok()) {
     std::fprintf(stderr, "spillwayd: %s\n", s.ToString().c_str());
     return 1;
   }
-  std::printf("spillwayd: serving cluster %s on %s (%zu VM nodes, simulated ACI)\n",
-              cluster.c_str(), daemon.address().c_str(), nodes);
+  std::printf("spillwayd: serving cluster %s on %s (%zu VM nodes, %s)\n", cluster.c_str(),
+              daemon.address().c_str(), nodes, aci.c_str());
   if (store != nullptr) {
     std::printf("spillwayd: store %s (%lld events replayed)\n", store->path().c_str(),
                 static_cast<long long>(daemon.recovered_events()));

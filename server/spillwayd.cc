@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "backends/aci/aci_backend.h"
 #include "backends/simulated/simulated_aci.h"
 #include "backends/simulated/simulated_vm_pool.h"
 #include "scheduler/core/core.h"
@@ -23,7 +24,8 @@ std::string ChooseAddress(const SpillwaydOptions& options, const Config& config)
 
 }  // namespace
 
-std::vector<std::unique_ptr<Backend>> BuildSimulatedBackends(const Config& config) {
+absl::StatusOr<std::vector<std::unique_ptr<Backend>>> BuildBackends(const Config& config,
+                                                                    Clock* clock) {
   std::vector<SimulatedNode> nodes;
   for (const NodeConfig& node : config.vm_pool.nodes) {
     nodes.push_back(SimulatedNode{node.id, node.capacity, node.labels});
@@ -44,7 +46,15 @@ std::vector<std::unique_ptr<Backend>> BuildSimulatedBackends(const Config& confi
 
   std::vector<std::unique_ptr<Backend>> backends;
   backends.push_back(std::make_unique<SimulatedVmPool>(std::move(nodes), vm_options));
-  backends.push_back(std::make_unique<SimulatedAci>(aci_options));
+  if (config.aci.arm) {
+    AciBackendConfig arm = *config.aci.arm;
+    if (arm.cluster_name.empty()) arm.cluster_name = config.cluster_name;
+    absl::StatusOr<std::unique_ptr<AciBackend>> aci = MakeAciBackend(std::move(arm), clock);
+    if (!aci.ok()) return aci.status();
+    backends.push_back(*std::move(aci));
+  } else {
+    backends.push_back(std::make_unique<SimulatedAci>(aci_options));
+  }
   return backends;
 }
 
@@ -81,8 +91,14 @@ Spillwayd::Spillwayd(Config config, SpillwaydOptions options)
     store_committer_ = std::make_unique<StoreCommitter>(store_, options.compaction);
     committer = store_committer_.get();
   }
-  std::vector<std::unique_ptr<Backend>> backends =
-      options.backends ? std::move(*options.backends) : BuildSimulatedBackends(config_);
+  std::vector<std::unique_ptr<Backend>> backends;
+  if (options.backends) {
+    backends = std::move(*options.backends);
+  } else if (auto built = BuildBackends(config_, clock_); built.ok()) {
+    backends = *std::move(built);
+  } else if (init_status_.ok()) {
+    init_status_ = built.status();
+  }
   loop_ = std::make_unique<EventLoop>(std::make_unique<Core>(std::move(core_config)),
                                       std::move(backends), clock_, options.loop, committer);
   job_service_ = std::make_unique<JobServiceImpl>(loop_.get(), options.job_service);

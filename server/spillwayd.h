@@ -67,8 +67,10 @@ struct SpillwaydOptions {
   absl::Duration shutdown_grace = absl::Seconds(5);
 };
 
-// The simulated VM pool and ACI backends described by `config`.
-std::vector<std::unique_ptr<Backend>> BuildSimulatedBackends(const Config& config);
+// The backends `config` describes: the simulated VM pool, and the ARM-backed ACI when
+// `aci.arm` is set (else the simulated ACI).
+absl::StatusOr<std::vector<std::unique_ptr<Backend>>> BuildBackends(const Config& config,
+                                                                    Clock* clock);
 
 class Spillwayd {
  public:
