@@ -362,6 +362,21 @@ void SpillwayMetrics::RecordArmRequest(const std::string& operation, int http_st
   if (http_status == 429) arm_throttled_.Add({{"operation", operation}}).Increment();
 }
 
+void SpillwayMetrics::RecordArmTotals(const ArmTotals& t) {
+  absl::MutexLock lock(&arm_mu_);
+  auto bump = [](prometheus::Counter& c, int64_t now, int64_t& seen) {
+    if (now > seen) c.Increment(static_cast<double>(now - seen));
+    seen = std::max(seen, now);
+  };
+  // The backend counts requests by operation; status codes other than 429 are not broken out.
+  bump(arm_requests_.Add({{"operation", "create"}, {"code", "all"}}), t.creates, arm_seen_.creates);
+  bump(arm_requests_.Add({{"operation", "delete"}, {"code", "all"}}), t.deletes, arm_seen_.deletes);
+  bump(arm_requests_.Add({{"operation", "get"}, {"code", "all"}}), t.gets, arm_seen_.gets);
+  bump(arm_requests_.Add({{"operation", "list"}, {"code", "all"}}), t.lists, arm_seen_.lists);
+  bump(arm_throttled_.Add({{"operation", "all"}}), t.throttled, arm_seen_.throttled);
+  bump(orphans_deleted_.Add({}), t.orphans_deleted, arm_seen_.orphans_deleted);
+}
+
 void SpillwayMetrics::RecordOrphansDeleted(int count) {
   orphans_deleted_.Add({}).Increment(count);
 }

@@ -34,6 +34,11 @@ class SpillwayMetrics final : public BatchObserver {
   void RecordGrpc(const std::string& method, const std::string& code, double seconds);
   // ACI backend (any thread): one ARM request and its HTTP status ("429", "200", ...).
   void RecordArmRequest(const std::string& operation, int http_status);
+  // ACI backend totals since start (any thread); the counters advance by the difference.
+  struct ArmTotals {
+    int64_t creates = 0, deletes = 0, gets = 0, lists = 0, throttled = 0, orphans_deleted = 0;
+  };
+  void RecordArmTotals(const ArmTotals& totals);
   // VM pool backend (any thread).
   void SetAgents(int connected, double oldest_heartbeat_age_seconds);
   // ACI reconciler (any thread): container groups it found without a live job and deleted.
@@ -83,6 +88,8 @@ class SpillwayMetrics final : public BatchObserver {
   prometheus::Family<prometheus::Gauge>& spend_budget_;
   prometheus::Family<prometheus::Counter>& orphans_deleted_;
 
+  absl::Mutex arm_mu_;
+  ArmTotals arm_seen_ ABSL_GUARDED_BY(arm_mu_);
   absl::Mutex grpc_mu_;  // Histogram::Add on a family is thread-safe; this guards the cache.
   std::map<std::string, prometheus::Histogram*> grpc_latency_ ABSL_GUARDED_BY(grpc_mu_);
 };

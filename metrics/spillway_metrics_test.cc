@@ -107,7 +107,12 @@ TEST(SpillwayMetricsTest, GrpcAndBackendFeeds) {
   m.RecordGrpc("spillway.v1.JobService/SubmitJob", "INVALID_ARGUMENT", 0.001);
   m.RecordArmRequest("create", 429);
   m.SetAgents(3, 1.5);
+  m.RecordArmTotals({5, 2, 7, 1, 4, 1});
+  m.RecordArmTotals({6, 2, 7, 1, 4, 1});  // Totals: only the difference counts.
   const std::string text = m.SerializeText();
+  EXPECT_THAT(text, HasSubstr("spillway_arm_requests_total{code=\"all\",operation=\"create\"} 6\n"));
+  EXPECT_THAT(text, HasSubstr("spillway_arm_throttled_total{operation=\"all\"} 4\n"));
+  EXPECT_THAT(text, HasSubstr("spillway_aci_orphans_deleted_total 1\n"));
   EXPECT_THAT(text, HasSubstr("spillway_grpc_requests_total{code=\"OK\",method=\"spillway.v1."
                               "JobService/SubmitJob\"} 1\n"));
   EXPECT_THAT(text, HasSubstr("spillway_grpc_request_duration_seconds_count{method=\"spillway.v1."

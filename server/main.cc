@@ -112,7 +112,25 @@ int main(int argc, char** argv) {
   const std::string aci = config->aci.arm ? "ACI via ARM at " + config->aci.arm->arm_base_url
                                           : std::string("simulated ACI");
   const size_t nodes = config->vm_pool.nodes.size();
+  // ARM request counts reach the metrics after every batch.
+  class ArmStatsObserver final : public spillway::BatchObserver {
+   public:
+    ArmStatsObserver(spillway::SpillwayMetrics* m) : metrics_(m) {}
+    void set(spillway::AciBackend* aci) { aci_ = aci; }
+    void OnBatch(const spillway::Core&, absl::Time, const spillway::BatchStats&) override {
+      if (aci_ == nullptr) return;
+      const spillway::AciBackendStats s = aci_->stats();
+      metrics_->RecordArmTotals({s.creates_sent + s.creates_verified, s.deletes_sent, s.gets,
+                                 s.lists, s.throttled, s.orphans_deleted});
+    }
+
+   private:
+    spillway::SpillwayMetrics* metrics_;
+    spillway::AciBackend* aci_ = nullptr;
+  } arm_stats(&metrics);
+  if (metrics_server != nullptr) options.loop.observers.push_back(&arm_stats);
   spillway::Spillwayd daemon(*std::move(config), std::move(options));
+  arm_stats.set(daemon.aci_backend());
   if (absl::Status s = daemon.Start(); !s.ok()) {
     std::fprintf(stderr, "spillwayd: %s\n", s.ToString().c_str());
     return 1;

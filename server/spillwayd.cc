@@ -96,6 +96,9 @@ Spillwayd::Spillwayd(Config config, SpillwaydOptions options)
     backends = std::move(*options.backends);
   } else if (auto built = BuildBackends(config_, clock_); built.ok()) {
     backends = *std::move(built);
+    for (auto& b : backends) {
+      if (auto* aci = dynamic_cast<AciBackend*>(b.get())) aci_backend_ = aci;
+    }
   } else if (init_status_.ok()) {
     init_status_ = built.status();
   }

@@ -25,6 +25,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "backends/aci/aci_backend.h"
 #include "backends/backend.h"
 #include "common/clock.h"
 #include "server/admin_service.h"
@@ -99,6 +100,8 @@ class Spillwayd {
   std::string address() const;
 
   EventLoop& loop() { return *loop_; }
+  // The ARM-backed ACI backend when configured (for metrics and logs), else null.
+  AciBackend* aci_backend() const { return aci_backend_; }
   const Config& config() const { return config_; }
 
  private:
@@ -111,6 +114,7 @@ class Spillwayd {
   std::unique_ptr<AdminServiceImpl> admin_service_;
   std::vector<grpc::Service*> extra_services_;
   EventStore* const store_;
+  AciBackend* aci_backend_ = nullptr;
   const absl::Duration recovery_timeout_;
   std::unique_ptr<BatchCommitter> store_committer_;
   absl::Status init_status_;
