@@ -46,6 +46,12 @@ void Feedback::ObserveAciCreateOutcome(absl::Time now, bool failed, const std::s
   outcomes_.push_back({now, failed});
   while (outcomes_.size() > 1000) outcomes_.pop_front();
   if (!failed || CircuitOpen(now)) return;
+  // The region's quota does not come back by retrying: stop bursting at once.
+  if (reason.rfind("ContainerGroupQuotaReached", 0) == 0) {
+    open_until_ = now + ToAbslDuration(policy.aci_breaker_cooldown());
+    open_reason_ = absl::StrCat("ACI quota reached (", reason.substr(0, 200), ")");
+    return;
+  }
   const int percent = AciFailurePercent(now, policy);
   int ended = 0;
   const absl::Time since = now - ToAbslDuration(policy.aci_breaker_window());

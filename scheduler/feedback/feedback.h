@@ -9,7 +9,8 @@
 //      operators see how fast the pool turns over).
 //   4. ACI failure rate and the circuit breaker: the outcomes of the last creates within
 //      `aci_breaker_window`; when at least `aci_breaker_min_creates` ended and the failed share
-//      reaches `aci_breaker_failure_percent`, bursting stops for `aci_breaker_cooldown`.
+//      reaches `aci_breaker_failure_percent`, bursting stops for `aci_breaker_cooldown`; a quota
+//      error (ContainerGroupQuotaReached) stops it at once.
 #ifndef SPILLWAY_SCHEDULER_FEEDBACK_FEEDBACK_H_
 #define SPILLWAY_SCHEDULER_FEEDBACK_FEEDBACK_H_
 

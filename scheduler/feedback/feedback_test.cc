@@ -75,5 +75,13 @@ TEST(FeedbackTest, CircuitOpensOnFailuresAndClosesAfterCooldown) {
   EXPECT_EQ(beliefs.aci_failure_percent(), 60);
 }
 
+TEST(FeedbackTest, AQuotaErrorOpensTheCircuitAtOnce) {
+  const spillway::v1::Policy policy = DefaultPolicy();
+  Feedback f;
+  f.ObserveAciCreateOutcome(kT0, true, "ContainerGroupQuotaReached: 100 of 100 groups", policy);
+  EXPECT_TRUE(f.CircuitOpen(kT0));
+  EXPECT_THAT(f.CircuitReason(kT0), HasSubstr("ACI quota reached"));
+}
+
 }  // namespace
 }  // namespace spillway
