@@ -1,5 +1,7 @@
 #include "server/job_service.h"
 
+#include <thread>
+
 #include <deque>
 #include <memory>
 #include <string>
@@ -315,6 +317,56 @@ grpc::ServerUnaryReactor* JobServiceImpl::GetJob(grpc::CallbackServerContext* co
     }
     *response = RedactJob(*job);
     reactor->Finish(grpc::Status::OK);
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* JobServiceImpl::GetJobLogs(
+    grpc::CallbackServerContext* context, const spillway::v1::GetJobLogsRequest* request,
+    spillway::v1::GetJobLogsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = ValidateJobId("id", request->id()); !s.ok()) {
+    FinishWith(reactor, s);
+    return reactor;
+  }
+  if (request->attempt() < 0) {
+    FinishWith(reactor, absl::InvalidArgumentError("attempt: must be 0 (latest) or positive"));
+    return reactor;
+  }
+  const JobServiceOptions* options = &options_;
+  PostOrFinish(*loop_, reactor, [request, response, reactor, options](LoopContext& ctx) {
+    const Job* job = ctx.core().FindJob(request->id());
+    if (job == nullptr) {
+      FinishWith(reactor, JobNotFound(request->id()));
+      return;
+    }
+    const int n = request->attempt() == 0 ? job->attempts_size() : request->attempt();
+    if (n == 0 || n > job->attempts_size()) {
+      FinishWith(reactor, absl::FailedPreconditionError(absl::StrCat(
+                              "attempt: job ", job->id(), " has ", job->attempts_size(),
+                              " attempt(s); nothing ran yet to have output")));
+      return;
+    }
+    const spillway::v1::Attempt attempt = job->attempts(n - 1);
+    response->set_backend(attempt.backend());
+    response->set_attempt(n);
+    // Fetching blocks on the network: never on the loop thread, nor a gRPC callback thread.
+    std::thread([attempt, job_id = job->id(), response, reactor, options] {
+      absl::StatusOr<std::string> logs = absl::UnimplementedError("no log source for this backend");
+      if (attempt.backend() == spillway::v1::BACKEND_ACI && options->aci_logs) {
+        response->set_source(absl::StrCat("ACI container group ", attempt.aci_group()));
+        logs = options->aci_logs(attempt.aci_group());
+      } else if (attempt.backend() == spillway::v1::BACKEND_VM && options->vm_logs) {
+        response->set_source(absl::StrCat("vm node ", attempt.node_id()));
+        logs = options->vm_logs(attempt.node_id(), job_id, attempt.number());
+      }
+      if (!logs.ok()) {
+        FinishWith(reactor, logs.status());
+        return;
+      }
+      response->set_content(*std::move(logs));
+      reactor->Finish(grpc::Status::OK);
+    }).detach();
   });
   return reactor;
 }

@@ -10,6 +10,10 @@
 #define SPILLWAY_SERVER_JOB_SERVICE_H_
 
 #include <cstddef>
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
 
 #include "proto/spillway/v1/jobs.grpc.pb.h"
 #include "server/event_loop.h"
@@ -20,6 +24,12 @@ struct JobServiceOptions {
   // Events a WatchJobs stream may hold unsent; a stream that falls further behind once it has
   // caught up is finished with RESOURCE_EXHAUSTED (the client resumes from its last revision).
   size_t watch_buffer_events = 10000;
+  // Fetch an attempt's output (blocking; called on a thread of its own, never the loop's).
+  // Unset: GetJobLogs answers UNIMPLEMENTED for that backend.
+  std::function<absl::StatusOr<std::string>(const std::string& aci_group)> aci_logs;
+  std::function<absl::StatusOr<std::string>(const std::string& node_id, const std::string& job_id,
+                                            int attempt)>
+      vm_logs;
 };
 
 class JobServiceImpl final : public spillway::v1::JobService::CallbackService {
@@ -39,6 +49,9 @@ class JobServiceImpl final : public spillway::v1::JobService::CallbackService {
   grpc::ServerUnaryReactor* CancelJob(grpc::CallbackServerContext* context,
                                       const spillway::v1::CancelJobRequest* request,
                                       spillway::v1::Job* response) override;
+  grpc::ServerUnaryReactor* GetJobLogs(grpc::CallbackServerContext* context,
+                                       const spillway::v1::GetJobLogsRequest* request,
+                                       spillway::v1::GetJobLogsResponse* response) override;
   grpc::ServerWriteReactor<spillway::v1::JobEvent>* WatchJobs(
       grpc::CallbackServerContext* context,
       const spillway::v1::WatchJobsRequest* request) override;

@@ -96,15 +96,20 @@ Spillwayd::Spillwayd(Config config, SpillwaydOptions options)
     backends = std::move(*options.backends);
   } else if (auto built = BuildBackends(config_, clock_); built.ok()) {
     backends = *std::move(built);
-    for (auto& b : backends) {
-      if (auto* aci = dynamic_cast<AciBackend*>(b.get())) aci_backend_ = aci;
-    }
   } else if (init_status_.ok()) {
     init_status_ = built.status();
   }
+  for (auto& b : backends) {
+    if (auto* aci = dynamic_cast<AciBackend*>(b.get())) aci_backend_ = aci;
+  }
   loop_ = std::make_unique<EventLoop>(std::make_unique<Core>(std::move(core_config)),
                                       std::move(backends), clock_, options.loop, committer);
-  job_service_ = std::make_unique<JobServiceImpl>(loop_.get(), options.job_service);
+  JobServiceOptions job_options = options.job_service;
+  if (aci_backend_ != nullptr && !job_options.aci_logs) {
+    AciBackend* aci = aci_backend_;
+    job_options.aci_logs = [aci](const std::string& group) { return aci->FetchLogs(group, ""); };
+  }
+  job_service_ = std::make_unique<JobServiceImpl>(loop_.get(), std::move(job_options));
   admin_service_ = std::make_unique<AdminServiceImpl>(loop_.get());
 }
 

@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/poll.h"
 #include "absl/synchronization/mutex.h"
 #include "backends/aci/aci_backend.h"
 #include "backends/aci/curl_http_client.h"
@@ -275,6 +276,30 @@ TEST(SpillwaydAciTest, BurstsRunForRealAndLeaveNoGroups) {
     ASSERT_GE(job.attempts_size(), 1);
     EXPECT_EQ(job.attempts(job.attempts_size() - 1).exit_code(), 7) << job.DebugString();
     EXPECT_EQ(job.backend(), spillway::v1::BACKEND_ACI);
+  }
+  // spillctl logs: a running ACI job's output comes from its container group.
+  auto talker = ShellJob("talker", "echo logs-visible; sleep 30");
+  talker.set_burst_mode(spillway::v1::BURST_MODE_ACI_ONLY);
+  const std::string talker_id = submit(talker);
+  ASSERT_TRUE(watcher.WaitFor({{talker_id, spillway::v1::JOB_STATE_RUNNING}}, absl::Seconds(30)));
+  spillway::v1::GetJobLogsResponse logs;
+  EXPECT_TRUE(PollUntil(
+      [&] {
+        grpc::ClientContext ctx;
+        spillway::v1::GetJobLogsRequest req;
+        req.set_id(talker_id);
+        return jobs->GetJobLogs(&ctx, req, &logs).ok() &&
+               logs.content().find("logs-visible") != std::string::npos;
+      },
+      absl::Seconds(20)))
+      << logs.DebugString();
+  EXPECT_EQ(logs.backend(), spillway::v1::BACKEND_ACI);
+  {
+    grpc::ClientContext ctx;
+    spillway::v1::CancelJobRequest req;
+    req.set_id(talker_id);
+    spillway::v1::Job cancelled;
+    ASSERT_TRUE(jobs->CancelJob(&ctx, req, &cancelled).ok());
   }
   // Finished groups are deleted at once: the emulator ends up empty, the bill is final.
   ASSERT_TRUE(aci_backend->AwaitIdle(absl::Seconds(30)));

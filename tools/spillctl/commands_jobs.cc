@@ -178,6 +178,24 @@ Command CancelCommand() {
   return command;
 }
 
+Command LogsCommand() {
+  Command command;
+  command.name = "logs";
+  command.synopsis = "JOB [--attempt N]";
+  command.summary = "print a job's output (ACI container logs, or the node's)";
+  command.flags_help = "  --attempt N            that attempt (default: the latest)\n";
+  command.flags = LogsFlagSpecs();
+  command.prepare = [](const ParsedArgs& args) -> absl::StatusOr<CommandRun> {
+    SPILLCTL_ASSIGN_OR_RETURN(v1::GetJobLogsRequest request, BuildLogsRequest(args));
+    return CommandRun([request = std::move(request)](SpillwayClient& client,
+                                                     Output& output) -> absl::Status {
+      SPILLCTL_ASSIGN_OR_RETURN(const v1::GetJobLogsResponse logs, client.GetJobLogs(request));
+      return output.Print(logs, [&] { return logs.content(); });
+    });
+  };
+  return command;
+}
+
 Command WatchCommand() {
   Command command;
   command.name = "watch";
@@ -212,7 +230,7 @@ Command WatchCommand() {
 
 std::vector<Command> JobCommands() {
   return {SubmitCommand(), GetCommand(), ListCommand(), CancelCommand(),
-          WatchCommand()};
+          LogsCommand(), WatchCommand()};
 }
 
 }  // namespace spillway::spillctl

@@ -65,6 +65,13 @@ absl::StatusOr<v1::Job> SpillwayClient::CancelJob(
   });
 }
 
+absl::StatusOr<v1::GetJobLogsResponse> SpillwayClient::GetJobLogs(
+    const v1::GetJobLogsRequest& request) {
+  return Unary<v1::GetJobLogsResponse>([&](grpc::ClientContext* context, auto* response) {
+    return jobs_->GetJobLogs(context, request, response);
+  });
+}
+
 absl::Status SpillwayClient::WatchJobs(
     const v1::WatchJobsRequest& request,
     absl::FunctionRef<absl::Status(const v1::JobEvent&)> on_event) {

@@ -35,6 +35,7 @@ class SpillwayClient {
   absl::StatusOr<v1::ListJobsResponse> ListJobs(
       const v1::ListJobsRequest& request);
   absl::StatusOr<v1::Job> CancelJob(const v1::CancelJobRequest& request);
+  absl::StatusOr<v1::GetJobLogsResponse> GetJobLogs(const v1::GetJobLogsRequest& request);
   // Calls on_event for each event until the stream ends (returning its final
   // status) or on_event fails (cancelling the stream and returning that
   // failure).

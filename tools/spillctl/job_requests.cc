@@ -67,6 +67,18 @@ absl::StatusOr<v1::CancelJobRequest> BuildCancelRequest(
   return request;
 }
 
+std::vector<FlagSpec> LogsFlagSpecs() { return {{"attempt"}}; }
+
+absl::StatusOr<v1::GetJobLogsRequest> BuildLogsRequest(const ParsedArgs& args) {
+  v1::GetJobLogsRequest request;
+  SPILLCTL_ASSIGN_OR_RETURN(*request.mutable_id(), OnePositional(args, "JOB"));
+  if (std::optional<std::string> text = args.Get("attempt")) {
+    SPILLCTL_ASSIGN_OR_RETURN(const int64_t attempt, ParseIntFlag("attempt", *text, 1, 100000));
+    request.set_attempt(static_cast<int32_t>(attempt));
+  }
+  return request;
+}
+
 std::vector<FlagSpec> WatchFlagSpecs() { return {{"from"}, {"job"}}; }
 
 absl::StatusOr<v1::WatchJobsRequest> BuildWatchRequest(const ParsedArgs& args) {

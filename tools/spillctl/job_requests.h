@@ -27,6 +27,9 @@ absl::StatusOr<v1::CancelJobRequest> BuildCancelRequest(const ParsedArgs& args);
 
 // spillctl watch [--from REV] [--job JOB]
 std::vector<FlagSpec> WatchFlagSpecs();
+std::vector<FlagSpec> LogsFlagSpecs();
+absl::StatusOr<v1::GetJobLogsRequest> BuildLogsRequest(const ParsedArgs& args);
+
 absl::StatusOr<v1::WatchJobsRequest> BuildWatchRequest(const ParsedArgs& args);
 
 }  // namespace spillway::spillctl

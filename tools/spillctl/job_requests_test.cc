@@ -101,5 +101,18 @@ TEST(WatchRequestTest, FromAndJob) {
               HasSubstr("--from: want an integer"));
 }
 
+TEST(LogsRequestTest, JobAndAttempt) {
+  absl::StatusOr<v1::GetJobLogsRequest> request =
+      BuildLogsRequest(MustParse({"job-00000007", "--attempt", "2"}, LogsFlagSpecs()));
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_EQ(request->id(), "job-00000007");
+  EXPECT_EQ(request->attempt(), 2);
+  EXPECT_THAT(BuildLogsRequest(MustParse({"job-1", "--attempt", "0"}, LogsFlagSpecs()))
+                  .status()
+                  .message(),
+              HasSubstr("--attempt"));
+  EXPECT_FALSE(BuildLogsRequest(MustParse({}, LogsFlagSpecs())).ok());
+}
+
 }  // namespace
 }  // namespace spillway::spillctl
