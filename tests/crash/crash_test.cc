@@ -13,12 +13,15 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <random>
 #include <set>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/poll.h"
+#include "tests/aci/emulator_process.h"
 #include "google/protobuf/util/time_util.h"
 #include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
@@ -47,7 +50,8 @@ int FreePort() {
 
 class Daemon {
  public:
-  Daemon(std::string data_dir, int port) : data_dir_(std::move(data_dir)), port_(port) {}
+  Daemon(std::string data_dir, int port, std::vector<std::string> extra = {})
+      : data_dir_(std::move(data_dir)), port_(port), extra_(std::move(extra)) {}
   ~Daemon() { Kill(); }
 
   void Start() {
@@ -55,6 +59,7 @@ class Daemon {
     const std::string data = absl::StrCat("--data_dir=", data_dir_);
     const std::string log = absl::StrCat(data_dir_, ".log");
     std::vector<std::string> args = {g_spillwayd, grpc, data, "--metrics_address="};
+    args.insert(args.end(), extra_.begin(), extra_.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -78,6 +83,7 @@ class Daemon {
  private:
   std::string data_dir_;
   int port_;
+  std::vector<std::string> extra_;
   pid_t pid_ = -1;
 };
 
@@ -201,6 +207,115 @@ TEST(CrashTest, AcknowledgedJobsSurviveSigkillExactlyOnce) {
   std::cout << "crash test: " << acked.size() << " jobs acknowledged, " << kills
             << " SIGKILLs, " << retries << " client retries, " << cluster.aci_instances_size()
             << " ACI groups live" << std::endl;
+}
+
+// The same with the real ACI path: spillwayd drives the ARM emulator (which outlives every crash)
+// through the ARM backend. No container group is ever created twice under one name, none is left
+// behind, and every job ends succeeded exactly once.
+TEST(CrashTest, AciGroupsAreNeverDuplicatedOrOrphanedAcrossSigkill) {
+  auto emulator = EmulatorProcess::Start({"--provisioning_min=200ms", "--provisioning_max=600ms"});
+  ASSERT_TRUE(emulator.ok()) << emulator.status();
+  const char* tmp = getenv("TEST_TMPDIR");
+  const std::string dir = std::string(tmp ? tmp : "/tmp") + "/crash-aci-store";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string config = dir + ".yaml";
+  {
+    std::ofstream out(config);
+    out << "cluster_name: crash\n"
+           "vm_pool: {nodes: [{id: vm-1, cpu_millis: 1000, memory_mib: 1024}]}\n"
+           "aci:\n  arm:\n    base_url: " << (*emulator)->base_url() << "\n"
+           "    subscription_id: 00000000-0000-0000-0000-00000000c4a5\n"
+           "    resource_group: crash\n    location: eastus\n    auth: {mode: none}\n"
+           "    poll_interval: 200ms\n    reconcile_interval: 2s\n    orphan_grace: 3s\n"
+           "    backoff_initial: 100ms\n    backoff_max: 1s\n"
+           "policy: {aci_start_latency: 1s, retry_backoff_initial: 1s}\n";
+  }
+  Daemon daemon(dir, FreePort(), {"--config=" + config});
+  daemon.Start();
+  auto channel = grpc::CreateChannel(daemon.address(), grpc::InsecureChannelCredentials());
+  auto jobs = spillway::v1::JobService::NewStub(channel);
+
+  constexpr int kJobs = 30;
+  std::map<std::string, std::string> acked;
+  std::mt19937 rng(7);
+  std::set<int> kill_after = {5 + static_cast<int>(rng() % 5), 14 + static_cast<int>(rng() % 5),
+                              24 + static_cast<int>(rng() % 4)};
+  int kills = 0;
+  for (int i = 0; i < kJobs; ++i) {
+    const std::string key = absl::StrCat("aci-", i);
+    spillway::v1::SubmitJobRequest req;
+    auto* spec = req.mutable_spec();
+    spec->set_name(key);
+    spec->set_image("busybox");
+    spec->add_command("/bin/sh");
+    spec->add_command("-c");
+    spec->add_command("sleep 1");
+    spec->set_cpu_millis(250);
+    spec->set_memory_mib(256);
+    spec->set_burst_mode(spillway::v1::BURST_MODE_ACI_ONLY);
+    req.set_idempotency_key(key);
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      grpc::ClientContext ctx;
+      ctx.set_wait_for_ready(true);
+      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+      spillway::v1::SubmitJobResponse resp;
+      if (jobs->SubmitJob(&ctx, req, &resp).ok()) {
+        acked[key] = resp.job().id();
+        break;
+      }
+    }
+    if (kill_after.count(i) > 0) {
+      daemon.Kill();  // Creates are in flight now: intents durable, PUTs sent or not.
+      ++kills;
+      daemon.Start();
+    }
+  }
+  ASSERT_EQ(acked.size(), static_cast<size_t>(kJobs));
+  // Every job ends succeeded, its output produced by exactly one successful attempt.
+  std::map<std::string, spillway::v1::Job> final_jobs;
+  const bool all_done = PollUntil(
+      [&] {
+        grpc::ClientContext ctx;
+        ctx.set_wait_for_ready(true);
+        ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+        spillway::v1::ListJobsRequest req;
+        req.set_page_size(1000);
+        spillway::v1::ListJobsResponse resp;
+        if (!jobs->ListJobs(&ctx, req, &resp).ok()) return false;
+        final_jobs.clear();
+        for (const auto& j : resp.jobs()) final_jobs[j.id()] = j;
+        for (const auto& [id, j] : final_jobs) {
+          if (j.state() != spillway::v1::JOB_STATE_SUCCEEDED) return false;
+        }
+        return final_jobs.size() == acked.size();
+      },
+      absl::Seconds(180), absl::Milliseconds(200));
+  ASSERT_TRUE(all_done) << "jobs did not all succeed";
+  for (const auto& [id, job] : final_jobs) {
+    int succeeded = 0;
+    for (const auto& a : job.attempts()) succeeded += a.state() == spillway::v1::JOB_STATE_SUCCEEDED;
+    EXPECT_EQ(succeeded, 1) << job.DebugString();
+  }
+  // The emulator: no name created twice, and nothing left once the deletes are through.
+  nlohmann::json stats;
+  EXPECT_TRUE(PollUntil(
+      [&] {
+        stats = (*emulator)->Stats();
+        return stats["live_groups"].empty();
+      },
+      absl::Seconds(60)))
+      << stats.dump();
+  int created = 0;
+  for (const auto& [name, count] : stats["created_per_name"].items()) {
+    EXPECT_EQ(count.get<int>(), 1) << name;
+    ++created;
+  }
+  EXPECT_GE(created, kJobs);
+  EXPECT_EQ(kills, 3);
+  std::cout << "crash test (ACI): " << kJobs << " jobs, " << kills << " SIGKILLs, " << created
+            << " groups created, each once; bill " << (*emulator)->BillMicroUsd() << " micro-USD"
+            << std::endl;
 }
 
 }  // namespace
