@@ -11,6 +11,7 @@
 #include <variant>
 #include <vector>
 
+#include "common/clock.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
@@ -47,11 +48,11 @@ class CoreDriver {
 
   // Handles events until `done()` or `timeout` (real time). True if done.
   bool RunUntil(const std::function<bool()>& done, absl::Duration timeout) {
-    const absl::Time deadline = absl::Now() + timeout;
+    const absl::Time deadline = RealClock::Get()->Now() + timeout;
     while (true) {
-      for (Event& event : backend_->Poll(absl::Now())) Handle(event);
+      for (Event& event : backend_->Poll(RealClock::Get()->Now())) Handle(event);
       if (done()) return true;
-      if (absl::Now() >= deadline) return false;
+      if (RealClock::Get()->Now() >= deadline) return false;
       absl::MutexLock lock(&mu_);
       mu_.AwaitWithTimeout(absl::Condition(&woken_), absl::Milliseconds(200));
       woken_ = false;
@@ -84,7 +85,7 @@ class CoreDriver {
     create.group_name = job.group;
     create.spec = job.spec;
     create.resources = Resources{job.spec.cpu_millis(), job.spec.memory_mib()};
-    backend_->Execute(create, absl::Now());
+    backend_->Execute(create, RealClock::Get()->Now());
   }
 
   void Delete(const std::string& job_id, const DriverJob& job) {
@@ -93,7 +94,7 @@ class CoreDriver {
     del.attempt = job.attempt;
     del.group_name = job.group;
     del.reason = "attempt finished";
-    backend_->Execute(del, absl::Now());
+    backend_->Execute(del, RealClock::Get()->Now());
   }
 
   void Handle(const Event& event) {
@@ -103,7 +104,7 @@ class CoreDriver {
       for (const std::string& name : inventory->aci_groups) {
         if (created_.count(name) == 0) {
           created_.insert(name);  // So AllDeleted() waits for it too.
-          backend_->Execute(DeleteAciGroup{"", 0, name, "orphan: no live job"}, absl::Now());
+          backend_->Execute(DeleteAciGroup{"", 0, name, "orphan: no live job"}, RealClock::Get()->Now());
         }
       }
       return;
