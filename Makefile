@@ -12,7 +12,7 @@ build: deps
 	$(BAZEL) build //...
 
 run: deps
-	$(BAZEL) build //server:spillwayd //tools/spillctl //tools/aci-emulator
+	$(BAZEL) build //server:spillwayd //tools/spillctl //tools/aci-emulator //agent:spillway-agent
 	@echo "spillctl: $$($(BAZEL) info bazel-bin 2>/dev/null)/tools/spillctl/spillctl"
 	bash scripts/run-local.sh "$$($(BAZEL) info bazel-bin 2>/dev/null)" $(RUN_ARGS)
 

@@ -327,6 +327,12 @@ absl::Status ParseVmPool(Walker& w, const YAML::Node& node, VmPoolConfig& out) {
       out.start_delay = *v;
       return absl::OkStatus();
     }
+    if (key == "agents") {
+      absl::StatusOr<VmPoolAgentsConfig> agents = ParseVmPoolConfig(value);
+      if (!agents.ok()) return agents.status();
+      out.agents = *agents;
+      return absl::OkStatus();
+    }
     if (key == "nodes") {
       std::set<std::string> ids;
       return w.ForEachElement(value, [&](int, const YAML::Node& element) {

@@ -30,6 +30,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "backends/aci/aci_config.h"
+#include "backends/vm_pool/vm_pool_config.h"
 #include "proto/spillway/v1/admin.pb.h"
 #include "scheduler/model/resources.h"
 
@@ -47,6 +48,8 @@ struct NodeConfig {
 };
 
 struct VmPoolConfig {
+  // Real agents (spillway-agent) register over AgentService; the declared nodes are then unused.
+  std::optional<VmPoolAgentsConfig> agents;
   std::vector<NodeConfig> nodes;
   // Simulated agents: from StartVmTask to TaskRunning. Unset = the backend's default.
   std::optional<absl::Duration> start_delay;

@@ -5,6 +5,7 @@
 // SIGINT / SIGTERM shut it down gracefully. It prints one line once it serves.
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -16,6 +17,7 @@
 #include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "metrics/grpc_metrics_interceptor.h"
 #include "metrics/metrics_server.h"
 #include "metrics/spillway_metrics.h"
@@ -112,31 +114,49 @@ int main(int argc, char** argv) {
   const std::string aci = config->aci.arm ? "ACI via ARM at " + config->aci.arm->arm_base_url
                                           : std::string("simulated ACI");
   const size_t nodes = config->vm_pool.nodes.size();
-  // ARM request counts reach the metrics after every batch.
-  class ArmStatsObserver final : public spillway::BatchObserver {
+  // Backend counters (ARM requests, agents) reach the metrics after every batch.
+  class BackendStatsObserver final : public spillway::BatchObserver {
    public:
-    ArmStatsObserver(spillway::SpillwayMetrics* m) : metrics_(m) {}
-    void set(spillway::AciBackend* aci) { aci_ = aci; }
-    void OnBatch(const spillway::Core&, absl::Time, const spillway::BatchStats&) override {
-      if (aci_ == nullptr) return;
-      const spillway::AciBackendStats s = aci_->stats();
-      metrics_->RecordArmTotals({s.creates_sent + s.creates_verified, s.deletes_sent, s.gets,
-                                 s.lists, s.throttled, s.orphans_deleted});
+    explicit BackendStatsObserver(spillway::SpillwayMetrics* m) : metrics_(m) {}
+    void set(spillway::AciBackend* aci, spillway::VmPoolBackend* pool) {
+      aci_ = aci;
+      pool_ = pool;
+    }
+    void OnBatch(const spillway::Core&, absl::Time now, const spillway::BatchStats&) override {
+      if (aci_ != nullptr) {
+        const spillway::AciBackendStats s = aci_->stats();
+        metrics_->RecordArmTotals({s.creates_sent + s.creates_verified, s.deletes_sent, s.gets,
+                                   s.lists, s.throttled, s.orphans_deleted});
+      }
+      if (pool_ != nullptr) {
+        int connected = 0;
+        double oldest = 0;
+        for (const auto& node : pool_->Nodes()) {
+          if (!node.connected) continue;
+          ++connected;
+          oldest = std::max(oldest, absl::ToDoubleSeconds(now - node.last_heard));
+        }
+        metrics_->SetAgents(connected, oldest);
+      }
     }
 
    private:
     spillway::SpillwayMetrics* metrics_;
     spillway::AciBackend* aci_ = nullptr;
-  } arm_stats(&metrics);
-  if (metrics_server != nullptr) options.loop.observers.push_back(&arm_stats);
+    spillway::VmPoolBackend* pool_ = nullptr;
+  } backend_stats(&metrics);
+  if (metrics_server != nullptr) options.loop.observers.push_back(&backend_stats);
+  const bool agents = config->vm_pool.agents.has_value();
   spillway::Spillwayd daemon(*std::move(config), std::move(options));
-  arm_stats.set(daemon.aci_backend());
+  backend_stats.set(daemon.aci_backend(), daemon.vm_pool_backend());
   if (absl::Status s = daemon.Start(); !s.ok()) {
     std::fprintf(stderr, "spillwayd: %s\n", s.ToString().c_str());
     return 1;
   }
-  std::printf("spillwayd: serving cluster %s on %s (%zu VM nodes, %s)\n", cluster.c_str(),
-              daemon.address().c_str(), nodes, aci.c_str());
+  const std::string pool =
+      agents ? std::string("VM pool of spillway-agents") : absl::StrCat(nodes, " simulated VM nodes");
+  std::printf("spillwayd: serving cluster %s on %s (%s, %s)\n", cluster.c_str(),
+              daemon.address().c_str(), pool.c_str(), aci.c_str());
   if (store != nullptr) {
     std::printf("spillwayd: store %s (%lld events replayed)\n", store->path().c_str(),
                 static_cast<long long>(daemon.recovered_events()));

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "backends/aci/aci_backend.h"
+#include "backends/vm_pool/vm_pool_backend.h"
 #include "backends/simulated/simulated_aci.h"
 #include "backends/simulated/simulated_vm_pool.h"
 #include "scheduler/core/core.h"
@@ -45,7 +46,11 @@ absl::StatusOr<std::vector<std::unique_ptr<Backend>>> BuildBackends(const Config
   aci_options.prices = PricesOf(config.policy);
 
   std::vector<std::unique_ptr<Backend>> backends;
-  backends.push_back(std::make_unique<SimulatedVmPool>(std::move(nodes), vm_options));
+  if (config.vm_pool.agents) {
+    backends.push_back(std::make_unique<VmPoolBackend>(*config.vm_pool.agents, clock));
+  } else {
+    backends.push_back(std::make_unique<SimulatedVmPool>(std::move(nodes), vm_options));
+  }
   if (config.aci.arm) {
     AciBackendConfig arm = *config.aci.arm;
     if (arm.cluster_name.empty()) arm.cluster_name = config.cluster_name;
@@ -101,10 +106,23 @@ Spillwayd::Spillwayd(Config config, SpillwaydOptions options)
   }
   for (auto& b : backends) {
     if (auto* aci = dynamic_cast<AciBackend*>(b.get())) aci_backend_ = aci;
+    if (auto* pool = dynamic_cast<VmPoolBackend*>(b.get())) vm_pool_backend_ = pool;
+  }
+  // Agents connect to the same port; a test that injected the pool may have registered it.
+  if (vm_pool_backend_ != nullptr &&
+      std::find(extra_services_.begin(), extra_services_.end(),
+                static_cast<grpc::Service*>(vm_pool_backend_)) == extra_services_.end()) {
+    extra_services_.push_back(vm_pool_backend_);
   }
   loop_ = std::make_unique<EventLoop>(std::make_unique<Core>(std::move(core_config)),
                                       std::move(backends), clock_, options.loop, committer);
   JobServiceOptions job_options = options.job_service;
+  if (vm_pool_backend_ != nullptr && !job_options.vm_logs) {
+    VmPoolBackend* pool = vm_pool_backend_;
+    job_options.vm_logs = [pool](const std::string& node, const std::string& job, int attempt) {
+      return pool->FetchLogs(node, job, attempt);
+    };
+  }
   if (aci_backend_ != nullptr && !job_options.aci_logs) {
     AciBackend* aci = aci_backend_;
     job_options.aci_logs = [aci](const std::string& group) { return aci->FetchLogs(group, ""); };

@@ -26,6 +26,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "backends/aci/aci_backend.h"
+#include "backends/vm_pool/vm_pool_backend.h"
 #include "backends/backend.h"
 #include "common/clock.h"
 #include "server/admin_service.h"
@@ -102,6 +103,8 @@ class Spillwayd {
   EventLoop& loop() { return *loop_; }
   // The ARM-backed ACI backend when configured (for metrics and logs), else null.
   AciBackend* aci_backend() const { return aci_backend_; }
+  // The agent-backed VM pool when configured, else null.
+  VmPoolBackend* vm_pool_backend() const { return vm_pool_backend_; }
   const Config& config() const { return config_; }
 
  private:
@@ -112,9 +115,10 @@ class Spillwayd {
   std::unique_ptr<EventLoop> loop_;
   std::unique_ptr<JobServiceImpl> job_service_;
   std::unique_ptr<AdminServiceImpl> admin_service_;
-  std::vector<grpc::Service*> extra_services_;
+  std::vector<grpc::Service*> extra_services_;  // Filled in the constructor too.
   EventStore* const store_;
   AciBackend* aci_backend_ = nullptr;
+  VmPoolBackend* vm_pool_backend_ = nullptr;
   const absl::Duration recovery_timeout_;
   std::unique_ptr<BatchCommitter> store_committer_;
   absl::Status init_status_;

@@ -1,6 +1,7 @@
 // Event dispatch and the handlers for commands and backend reports.
 #include "scheduler/core/core.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "google/protobuf/io/coded_stream.h"
@@ -307,8 +308,8 @@ void Core::OnTaskExited(const TaskExited& e, absl::Time now, std::vector<Action>
                              now - TimeOf(AttemptOf(*rec, e.attempt).start_time()));
   }
   const std::string code = absl::StrCat("exited with code ", e.exit_code);
-  const std::string reason = e.reason.empty() || e.reason == code
-                                 ? code
+  const std::string reason = e.reason.empty() || absl::StartsWith(e.reason, code)
+                                 ? (e.reason.empty() ? code : e.reason)
                                  : absl::StrCat(code, ": ", e.reason);
   if (rec->migration_attempt != 0) {
     EndAttempt(*rec, rec->migration_attempt, spillway::v1::JOB_STATE_CANCELLED,
