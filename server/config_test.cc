@@ -111,6 +111,17 @@ aci:
   EXPECT_THAT(bad.message(), HasSubstr("base_urll"));
 }
 
+TEST(ConfigTest, VmPoolAgentsSectionSelectsTheRealPool) {
+  absl::StatusOr<Config> config =
+      ParseConfig("vm_pool: {agents: {heartbeat_interval: 2s, heartbeat_timeout: 7s}}");
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_TRUE(config->vm_pool.agents.has_value());
+  EXPECT_EQ(config->vm_pool.agents->heartbeat_timeout, absl::Seconds(7));
+  const absl::Status bad = ErrorOf("vm_pool: {agents: {heartbeat_timeout: 1s}}");
+  EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(bad.message(), HasSubstr("heartbeat"));
+}
+
 TEST(ConfigTest, PolicyFieldsApplied) {
   absl::StatusOr<Config> config = ParseConfig(R"(
 policy:
