@@ -93,7 +93,7 @@ AciBackendConfig EmulatorAci(const std::string& base_url) {
   aci.cluster_name = "it";
   aci.auth.mode = AciAuthConfig::Mode::kNone;
   aci.poll_interval = absl::Milliseconds(100);
-  aci.http_timeout = absl::Seconds(2);
+  aci.http_timeout = absl::Seconds(10);  // Generous: CI runs tests side by side on 2 cores.
   aci.backoff_initial = absl::Milliseconds(50);
   aci.backoff_max = absl::Milliseconds(500);
   return aci;
@@ -183,7 +183,7 @@ TEST(SpillwaydAciTest, RestartAdoptsRunningGroupsAndSeesTheirExits) {
   // The long job kept its one attempt and its group: adopted, not lost, not created twice.
   const spillway::v1::Job long_job = d.Get(long_id);
   EXPECT_EQ(long_job.state(), spillway::v1::JOB_STATE_RUNNING) << long_job.DebugString();
-  EXPECT_EQ(long_job.attempts_size(), 1);
+  EXPECT_EQ(long_job.attempts_size(), 1) << long_job.DebugString();
   EXPECT_EQ(d.aci->stats().creates_sent, 0);
   {
     grpc::ClientContext ctx;
@@ -213,7 +213,7 @@ TEST(SpillwaydAciTest, BurstsRunForRealAndLeaveNoGroups) {
   aci.cluster_name = "it";
   aci.auth.mode = AciAuthConfig::Mode::kNone;
   aci.poll_interval = absl::Milliseconds(100);
-  aci.http_timeout = absl::Seconds(2);
+  aci.http_timeout = absl::Seconds(10);  // Generous: CI runs tests side by side on 2 cores.
   aci.backoff_initial = absl::Milliseconds(50);
   aci.backoff_max = absl::Milliseconds(500);
   auto backend = std::make_unique<AciBackend>(aci, std::make_unique<CurlHttpClient>(),

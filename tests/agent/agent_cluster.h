@@ -160,7 +160,7 @@ class AgentCluster {
 
   // Re-checks `pred` every 20 ms until it holds or `timeout` passes (common/poll.h).
   static bool WaitUntil(const std::function<bool()>& pred,
-                        absl::Duration timeout = absl::Seconds(10)) {
+                        absl::Duration timeout = absl::Seconds(30)) {
     return PollUntil(pred, timeout);
   }
 
