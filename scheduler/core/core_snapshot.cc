@@ -5,21 +5,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "scheduler/core/core.h"
+#include "scheduler/model/time_codec.h"
 
 namespace spillway {
 namespace {
-
-int64_t Nanos(absl::Time t) {
-  if (t == absl::InfinitePast()) return std::numeric_limits<int64_t>::min();
-  if (t == absl::InfiniteFuture()) return std::numeric_limits<int64_t>::max();
-  return absl::ToUnixNanos(t);
-}
-
-absl::Time TimeOf(int64_t n) {
-  if (n == std::numeric_limits<int64_t>::min()) return absl::InfinitePast();
-  if (n == std::numeric_limits<int64_t>::max()) return absl::InfiniteFuture();
-  return absl::FromUnixNanos(n);
-}
 
 bool IsFinal(spillway::v1::JobState s) {
   return s == spillway::v1::JOB_STATE_SUCCEEDED || s == spillway::v1::JOB_STATE_FAILED ||
@@ -41,8 +30,8 @@ spillway::core::v1::CoreSnapshot Core::Snapshot(absl::Time forget_finished_befor
     auto* j = out.add_jobs();
     *j->mutable_job() = rec.job;
     j->set_seq(rec.seq);
-    j->set_queued_since(Nanos(rec.queued_since));
-    j->set_retry_at(Nanos(rec.retry_at));
+    j->set_queued_since(EncodeTime(rec.queued_since));
+    j->set_retry_at(EncodeTime(rec.retry_at));
     j->set_current_attempt(rec.current_attempt);
     j->set_migration_attempt(rec.migration_attempt);
     j->set_restarts(rec.restarts);
@@ -70,16 +59,16 @@ spillway::core::v1::CoreSnapshot Core::Snapshot(absl::Time forget_finished_befor
     a->set_attempt(g.attempt);
     a->set_cpu_millis(g.size.cpu_millis);
     a->set_memory_mib(g.size.memory_mib);
-    a->set_created(Nanos(g.created));
+    a->set_created(EncodeTime(g.created));
     a->set_delete_requested(g.delete_requested);
     a->set_delete_reason(g.delete_reason);
   }
   for (const auto& name : pending_deletes_) out.add_pending_deletes(name);
-  for (absl::Time t : creates_.times()) out.add_creates(Nanos(t));
-  for (absl::Time t : deletes_.times()) out.add_deletes(Nanos(t));
-  for (absl::Time t : drain_moves_.times()) out.add_drain_moves(Nanos(t));
-  out.set_last_burst(Nanos(last_burst_));
-  out.set_room_since(Nanos(room_since_));
+  for (absl::Time t : creates_.times()) out.add_creates(EncodeTime(t));
+  for (absl::Time t : deletes_.times()) out.add_deletes(EncodeTime(t));
+  for (absl::Time t : drain_moves_.times()) out.add_drain_moves(EncodeTime(t));
+  out.set_last_burst(EncodeTime(last_burst_));
+  out.set_room_since(EncodeTime(room_since_));
   out.set_finished_spend_micro_usd(finished_spend_micro_usd_);
   out.set_next_job_number(next_job_number_);
   out.set_next_seq(next_seq_);
@@ -87,7 +76,7 @@ spillway::core::v1::CoreSnapshot Core::Snapshot(absl::Time forget_finished_befor
   for (const auto& ev : event_log_) *out.add_event_log() = ev;
   feedback_.SaveTo(out.mutable_feedback());
   for (int b : awaiting_inventory_) out.add_awaiting_inventory(b);
-  out.set_recovery_deadline(Nanos(recovery_deadline_));
+  out.set_recovery_deadline(EncodeTime(recovery_deadline_));
   return out;
 }
 
@@ -105,8 +94,8 @@ absl::Status Core::Restore(const spillway::core::v1::CoreSnapshot& in) {
     rec.job = j.job();
     rec.request = Resources{j.job().spec().cpu_millis(), j.job().spec().memory_mib()};
     rec.seq = j.seq();
-    rec.queued_since = TimeOf(j.queued_since());
-    rec.retry_at = TimeOf(j.retry_at());
+    rec.queued_since = DecodeTime(j.queued_since());
+    rec.retry_at = DecodeTime(j.retry_at());
     rec.current_attempt = j.current_attempt();
     rec.migration_attempt = j.migration_attempt();
     rec.restarts = j.restarts();
@@ -137,19 +126,19 @@ absl::Status Core::Restore(const spillway::core::v1::CoreSnapshot& in) {
   groups_.clear();
   for (const auto& g : in.groups()) {
     groups_[g.name()] = AciGroup{g.job_id(), g.attempt(), Resources{g.cpu_millis(), g.memory_mib()},
-                                 TimeOf(g.created()), g.delete_requested(), g.delete_reason()};
+                                 DecodeTime(g.created()), g.delete_requested(), g.delete_reason()};
   }
   pending_deletes_.assign(in.pending_deletes().begin(), in.pending_deletes().end());
   auto times = [](const google::protobuf::RepeatedField<int64_t>& in) {
     std::deque<absl::Time> out;
-    for (int64_t n : in) out.push_back(TimeOf(n));
+    for (int64_t n : in) out.push_back(DecodeTime(n));
     return out;
   };
   creates_.Restore(times(in.creates()));
   deletes_.Restore(times(in.deletes()));
   drain_moves_.Restore(times(in.drain_moves()));
-  last_burst_ = TimeOf(in.last_burst());
-  room_since_ = TimeOf(in.room_since());
+  last_burst_ = DecodeTime(in.last_burst());
+  room_since_ = DecodeTime(in.room_since());
   finished_spend_micro_usd_ = in.finished_spend_micro_usd();
   next_job_number_ = in.next_job_number();
   next_seq_ = in.next_seq();
@@ -159,7 +148,7 @@ absl::Status Core::Restore(const spillway::core::v1::CoreSnapshot& in) {
   feedback_.RestoreFrom(in.feedback());
   awaiting_inventory_.clear();
   for (int b : in.awaiting_inventory()) awaiting_inventory_.insert(b);
-  recovery_deadline_ = TimeOf(in.recovery_deadline());
+  recovery_deadline_ = DecodeTime(in.recovery_deadline());
   return absl::OkStatus();
 }
 

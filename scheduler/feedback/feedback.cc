@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
 #include "scheduler/model/policy.h"
+#include "scheduler/model/time_codec.h"
 
 namespace spillway {
 namespace {
@@ -130,21 +131,6 @@ void Feedback::Describe(absl::Time now, const spillway::v1::Policy& policy,
 }  // namespace spillway
 
 namespace spillway {
-namespace {
-
-int64_t Nanos(absl::Time t) {
-  if (t == absl::InfinitePast()) return std::numeric_limits<int64_t>::min();
-  if (t == absl::InfiniteFuture()) return std::numeric_limits<int64_t>::max();
-  return absl::ToUnixNanos(t);
-}
-
-absl::Time TimeFromNanos(int64_t n) {
-  if (n == std::numeric_limits<int64_t>::min()) return absl::InfinitePast();
-  if (n == std::numeric_limits<int64_t>::max()) return absl::InfiniteFuture();
-  return absl::FromUnixNanos(n);
-}
-
-}  // namespace
 
 void Feedback::SaveTo(spillway::core::v1::FeedbackSnapshot* out) const {
   for (absl::Duration d : aci_start_.samples()) {
@@ -155,14 +141,14 @@ void Feedback::SaveTo(spillway::core::v1::FeedbackSnapshot* out) const {
     for (absl::Duration d : window.samples()) list.add_nanos(absl::ToInt64Nanoseconds(d));
   }
   for (const auto& [t, cpu] : releases_) {
-    out->add_release_times(Nanos(t));
+    out->add_release_times(EncodeTime(t));
     out->add_release_cpu_millis(cpu);
   }
   for (const Outcome& o : outcomes_) {
-    out->add_outcome_times(Nanos(o.time));
+    out->add_outcome_times(EncodeTime(o.time));
     out->add_outcome_failed(o.failed);
   }
-  out->set_open_until(Nanos(open_until_));
+  out->set_open_until(EncodeTime(open_until_));
   out->set_open_reason(open_reason_);
 }
 
@@ -180,13 +166,13 @@ void Feedback::RestoreFrom(const spillway::core::v1::FeedbackSnapshot& in) {
   }
   releases_.clear();
   for (int i = 0; i < in.release_times_size() && i < in.release_cpu_millis_size(); ++i) {
-    releases_.push_back({TimeFromNanos(in.release_times(i)), in.release_cpu_millis(i)});
+    releases_.push_back({DecodeTime(in.release_times(i)), in.release_cpu_millis(i)});
   }
   outcomes_.clear();
   for (int i = 0; i < in.outcome_times_size() && i < in.outcome_failed_size(); ++i) {
-    outcomes_.push_back({TimeFromNanos(in.outcome_times(i)), in.outcome_failed(i)});
+    outcomes_.push_back({DecodeTime(in.outcome_times(i)), in.outcome_failed(i)});
   }
-  open_until_ = TimeFromNanos(in.open_until());
+  open_until_ = DecodeTime(in.open_until());
   open_reason_ = in.open_reason();
 }
 
