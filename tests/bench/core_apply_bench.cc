@@ -1,0 +1,104 @@
+// Core::Apply throughput: events per second through the whole per-event pass (apply, deletes,
+// queue pass, rebalance).
+//
+//   bazel run -c opt //tests/bench:core_apply_bench
+//
+// BM_CoreLifecycle/nodes: the steady mix a job produces (JobSubmitted, TaskStarting, TaskRunning,
+// TaskExited of an older job) on a pool kept about half busy; nothing queues.
+// BM_CoreTickWithQueue/queued: one Tick with `queued` jobs waiting on a full 100-node pool: the
+// queue pass visits every queued job on every event, so this is the per-event cost when the pool
+// is overloaded (it grows linearly with the queue).
+#include <deque>
+#include <string>
+
+#include "benchmark/benchmark.h"
+#include "scheduler/core/core.h"
+#include "scheduler/model/policy.h"
+
+namespace spillway {
+namespace {
+
+constexpr int64_t kNodeCpu = 16000;
+constexpr int64_t kNodeMem = 65536;
+
+spillway::v1::JobSpec Spec(int64_t cpu_millis) {
+  spillway::v1::JobSpec spec;
+  spec.set_name("bench");
+  spec.set_image("busybox");
+  spec.set_cpu_millis(cpu_millis);
+  spec.set_memory_mib(2048);
+  *spec.mutable_expected_duration() = ToProtoDuration(absl::Minutes(5));
+  return spec;
+}
+
+Core MakeCore(int nodes, absl::Time now) {
+  CoreConfig config;
+  config.policy = DefaultPolicy();
+  config.event_log_capacity = 10000;
+  Core core(config);
+  for (int i = 0; i < nodes; ++i) {
+    core.Apply(
+        {now, NodeUp{"vm-" + std::to_string(100000 + i), Resources{kNodeCpu, kNodeMem}, {}}});
+  }
+  return core;
+}
+
+void BM_CoreLifecycle(benchmark::State& state) {
+  const int nodes = static_cast<int>(state.range(0));
+  absl::Time now = absl::FromUnixSeconds(1767225600);
+  Core core = MakeCore(nodes, now);
+  const spillway::v1::JobSpec spec = Spec(1000);
+  std::deque<std::string> running;
+  const size_t keep = static_cast<size_t>(nodes) * 8;  // About half the pool busy.
+  int64_t events = 0;
+  for (auto _ : state) {
+    now += absl::Milliseconds(1);
+    ApplyResult r = core.Apply({now, JobSubmitted{spec, ""}});
+    core.Apply({now, TaskStarting{r.job_id, 1}});
+    core.Apply({now, TaskRunning{r.job_id, 1}});
+    running.push_back(r.job_id);
+    events += 3;
+    if (running.size() > keep) {
+      core.Apply({now, TaskExited{running.front(), 1, 0, ""}});
+      running.pop_front();
+      ++events;
+    }
+  }
+  state.SetItemsProcessed(events);
+  state.counters["jobs_per_second"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_CoreLifecycle)->Arg(100)->Arg(1000)->Arg(5000);
+
+void BM_CoreTickWithQueue(benchmark::State& state) {
+  const int queued = static_cast<int>(state.range(0));
+  absl::Time now = absl::FromUnixSeconds(1767225600);
+  Core core = MakeCore(100, now);
+  spillway::v1::Policy policy = DefaultPolicy();
+  policy.set_burst_enabled(false);  // Keep them queued.
+  const int64_t version = core.policy().version();
+  if (!core.Apply({now, PolicyChanged{policy, version, "bench"}}).status.ok()) {
+    state.SkipWithError("policy change refused");
+    return;
+  }
+  for (int i = 0; i < 100 * 16; ++i) {  // Fill every node.
+    ApplyResult r = core.Apply({now, JobSubmitted{Spec(1000), ""}});
+    core.Apply({now, TaskRunning{r.job_id, 1}});
+  }
+  for (int i = 0; i < queued; ++i) core.Apply({now, JobSubmitted{Spec(1000), ""}});
+  if (core.queue_depth() != queued) {
+    state.SkipWithError("the pool was not full");
+    return;
+  }
+  for (auto _ : state) {
+    now += absl::Milliseconds(1);
+    benchmark::DoNotOptimize(core.Apply({now, Tick{}}));
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.counters["queue_depth"] = core.queue_depth();
+}
+// Fixed iterations: the setup (filling the queue) runs once.
+BENCHMARK(BM_CoreTickWithQueue)->Arg(10)->Arg(100)->Arg(1000)->Arg(3000)->Iterations(300);
+
+}  // namespace
+}  // namespace spillway

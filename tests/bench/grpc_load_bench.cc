@@ -1,0 +1,290 @@
+// SubmitJob over loopback gRPC: spillwayd (in process, simulated backends, RealClock) against a
+// no-op JobService of the same callback shape that answers at once. Same client, same channel
+// settings, same request.
+//
+//   bazel run -c opt //tests/bench:grpc_load_bench [-- --requests=20000 --concurrency=64]
+//
+// Phase 1 (closed loop): `concurrency` calls in flight until `requests` are done; throughput and
+// latency percentiles for each server, and the ratio. Phase 2 (open loop, skipped by --quick):
+// spillwayd at half its phase-1 throughput for `paced_requests`, latency measured from each
+// call's scheduled send time (no coordinated omission). Targets: ratio >= 0.5, paced p99 <= 2 ms.
+// Exits non-zero if any call failed. Prints "SUMMARY|metric|value|target" lines for make bench.
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"  // SleepFor: pacing the open loop.
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "proto/spillway/v1/jobs.grpc.pb.h"
+#include "server/config.h"
+#include "server/spillwayd.h"
+
+ABSL_FLAG(int, requests, 20000, "Closed-loop requests per server.");
+ABSL_FLAG(int, concurrency, 64, "Calls in flight in the closed loop.");
+ABSL_FLAG(int, paced_requests, 10000, "Open-loop requests against spillwayd.");
+ABSL_FLAG(bool, quick, false, "Small counts, closed loop only (for make test).");
+
+namespace spillway {
+namespace {
+
+using spillway::v1::JobService;
+using spillway::v1::SubmitJobRequest;
+using spillway::v1::SubmitJobResponse;
+
+// Answers every SubmitJob at once with a PENDING job: the floor a real server is measured against.
+class NoopJobService final : public JobService::CallbackService {
+ public:
+  grpc::ServerUnaryReactor* SubmitJob(grpc::CallbackServerContext* context,
+                                      const SubmitJobRequest* request,
+                                      SubmitJobResponse* response) override {
+    spillway::v1::Job* job = response->mutable_job();
+    job->set_id(absl::StrCat("job-", next_.fetch_add(1) + 1));
+    *job->mutable_spec() = request->spec();
+    job->set_state(spillway::v1::JOB_STATE_PENDING);
+    response->set_created(true);
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+
+ private:
+  std::atomic<int64_t> next_{0};
+};
+
+SubmitJobRequest Request() {
+  SubmitJobRequest r;
+  spillway::v1::JobSpec* spec = r.mutable_spec();
+  spec->set_name("load");
+  spec->set_image("busybox");
+  spec->add_command("sleep");
+  spec->add_command("60");
+  spec->set_cpu_millis(100);
+  spec->set_memory_mib(64);
+  (*spec->mutable_labels())["spillway.sim/duration"] = "10m";
+  return r;
+}
+
+struct Stats {
+  int ok = 0;
+  int failed = 0;
+  double seconds = 0;
+  std::vector<absl::Duration> latencies;
+
+  double Throughput() const { return seconds > 0 ? ok / seconds : 0; }
+  absl::Duration Percentile(double p) {
+    if (latencies.empty()) return absl::ZeroDuration();
+    std::sort(latencies.begin(), latencies.end());
+    size_t i = static_cast<size_t>(p * static_cast<double>(latencies.size()));
+    return latencies[std::min(i, latencies.size() - 1)];
+  }
+};
+
+// Keeps `concurrency` async calls in flight until `requests` have completed.
+class ClosedLoop {
+ public:
+  ClosedLoop(JobService::Stub* stub, int requests, int concurrency, Clock* clock)
+      : stub_(stub), requests_(requests), concurrency_(concurrency), clock_(clock) {}
+
+  Stats Run() {
+    const absl::Time start = clock_->Now();
+    const int initial = std::min(concurrency_, requests_);
+    in_flight_ = initial;
+    for (int i = 0; i < initial; ++i) Issue();
+    if (initial > 0) done_.WaitForNotification();
+    absl::MutexLock lock(&mu_);
+    stats_.seconds = absl::ToDoubleSeconds(clock_->Now() - start);
+    return stats_;
+  }
+
+ private:
+  struct Call {
+    grpc::ClientContext context;
+    SubmitJobRequest request = Request();
+    SubmitJobResponse response;
+    absl::Time sent;
+  };
+
+  void Issue() {
+    if (issued_.fetch_add(1) >= requests_) {
+      if (in_flight_.fetch_sub(1) == 1) done_.Notify();
+      return;
+    }
+    auto* call = new Call;
+    call->context.set_deadline(absl::ToChronoTime(clock_->Now() + absl::Seconds(30)));
+    call->sent = clock_->Now();
+    stub_->async()->SubmitJob(&call->context, &call->request, &call->response,
+                              [this, call](grpc::Status status) {
+                                const absl::Duration latency = clock_->Now() - call->sent;
+                                {
+                                  absl::MutexLock lock(&mu_);
+                                  (status.ok() ? stats_.ok : stats_.failed)++;
+                                  stats_.latencies.push_back(latency);
+                                }
+                                delete call;
+                                Issue();
+                              });
+  }
+
+  JobService::Stub* const stub_;
+  const int requests_;
+  const int concurrency_;
+  Clock* const clock_;
+  std::atomic<int> issued_{0};
+  std::atomic<int> in_flight_{0};
+  absl::Notification done_;
+  absl::Mutex mu_;
+  Stats stats_ ABSL_GUARDED_BY(mu_);
+};
+
+// Sends at a fixed rate; latency from each call's scheduled time.
+Stats OpenLoop(JobService::Stub* stub, int requests, double per_second, Clock* clock) {
+  absl::Mutex mu;
+  Stats stats;
+  std::atomic<int> pending{requests};
+  absl::Notification done;
+  const absl::Time start = clock->Now();
+  const absl::Duration gap = absl::Seconds(1.0 / per_second);
+  struct Call {
+    grpc::ClientContext context;
+    SubmitJobRequest request = Request();
+    SubmitJobResponse response;
+  };
+  int sent = 0;
+  while (sent < requests) {
+    // Send every call whose time has come (sleeping overshoots; batches keep the rate).
+    const absl::Time now = clock->Now();
+    const absl::Time next = start + gap * sent;
+    if (next > now) {
+      absl::SleepFor(next - now);  // Pacing a load, not synchronising.
+      continue;
+    }
+    for (; sent < requests && start + gap * sent <= now; ++sent) {
+      const absl::Time scheduled = start + gap * sent;
+      auto* call = new Call;
+      call->context.set_deadline(absl::ToChronoTime(clock->Now() + absl::Seconds(30)));
+      stub->async()->SubmitJob(&call->context, &call->request, &call->response,
+                               [&, call, scheduled](grpc::Status status) {
+                                 const absl::Duration latency = clock->Now() - scheduled;
+                                 {
+                                   absl::MutexLock lock(&mu);
+                                   (status.ok() ? stats.ok : stats.failed)++;
+                                   stats.latencies.push_back(latency);
+                                 }
+                                 delete call;
+                                 if (pending.fetch_sub(1) == 1) done.Notify();
+                               });
+    }
+  }
+  if (requests > 0) done.WaitForNotification();
+  absl::MutexLock lock(&mu);
+  stats.seconds = absl::ToDoubleSeconds(clock->Now() - start);
+  return stats;
+}
+
+std::unique_ptr<JobService::Stub> Connect(const std::string& address) {
+  grpc::ChannelArguments args;
+  args.SetInt("grpc.use_local_subchannel_pool", 1);  // Each server gets its own connection.
+  return JobService::NewStub(
+      grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
+}
+
+void Print(const char* name, Stats& s) {
+  std::printf("%-28s %8d ok %4d failed %10.0f req/s  p50 %7.3f ms  p99 %7.3f ms\n", name, s.ok,
+              s.failed, s.Throughput(), absl::ToDoubleMilliseconds(s.Percentile(0.5)),
+              absl::ToDoubleMilliseconds(s.Percentile(0.99)));
+}
+
+int Main() {
+  const bool quick = absl::GetFlag(FLAGS_quick);
+  const int requests = quick ? 300 : absl::GetFlag(FLAGS_requests);
+  const int concurrency = quick ? 8 : absl::GetFlag(FLAGS_concurrency);
+  Clock* clock = RealClock::Get();
+
+  // spillwayd: 200 simulated 64-vCPU nodes so every submit places (the queue stays short).
+  Config config = DefaultConfig();
+  config.vm_pool.nodes.clear();
+  for (int i = 0; i < 200; ++i) {
+    config.vm_pool.nodes.push_back(
+        NodeConfig{absl::StrCat("vm-", 1000 + i), Resources{64000, 262144}, {}});
+  }
+  SpillwaydOptions options;
+  options.grpc_address = "127.0.0.1:0";
+  Spillwayd daemon(config, std::move(options));
+  if (absl::Status s = daemon.Start(); !s.ok()) {
+    std::fprintf(stderr, "spillwayd: %s\n", s.ToString().c_str());
+    return 1;
+  }
+
+  NoopJobService noop;
+  grpc::ServerBuilder builder;
+  int noop_port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &noop_port);
+  builder.SetMaxReceiveMessageSize(kMaxReceiveMessageBytes);
+  builder.RegisterService(&noop);
+  std::unique_ptr<grpc::Server> noop_server = builder.BuildAndStart();
+  if (noop_server == nullptr || noop_port == 0) {
+    std::fprintf(stderr, "no-op server did not start\n");
+    return 1;
+  }
+
+  auto spill_stub = Connect(daemon.address());
+  auto noop_stub = Connect(absl::StrCat("127.0.0.1:", noop_port));
+  // Warm both connections up.
+  ClosedLoop(noop_stub.get(), 200, 8, clock).Run();
+  ClosedLoop(spill_stub.get(), 200, 8, clock).Run();
+
+  Stats noop_stats = ClosedLoop(noop_stub.get(), requests, concurrency, clock).Run();
+  Stats spill_stats = ClosedLoop(spill_stub.get(), requests, concurrency, clock).Run();
+  std::printf("closed loop, %d requests, %d in flight:\n", requests, concurrency);
+  Print("  no-op JobService", noop_stats);
+  Print("  spillwayd", spill_stats);
+  const double ratio =
+      noop_stats.Throughput() > 0 ? spill_stats.Throughput() / noop_stats.Throughput() : 0;
+  std::printf("  ratio spillwayd / no-op: %.2f (target >= 0.50)\n", ratio);
+  int failed = noop_stats.failed + spill_stats.failed;
+  bool ok = noop_stats.ok == requests && spill_stats.ok == requests;
+  std::printf("SUMMARY|SubmitJob throughput, spillwayd|%.0f req/s|-\n", spill_stats.Throughput());
+  std::printf("SUMMARY|SubmitJob throughput, no-op server|%.0f req/s|-\n", noop_stats.Throughput());
+  std::printf("SUMMARY|spillwayd / no-op throughput|%.2f|>= 0.50\n", ratio);
+  std::printf("SUMMARY|spillwayd p99, closed loop (%d in flight)|%.2f ms|-\n", concurrency,
+              absl::ToDoubleMilliseconds(spill_stats.Percentile(0.99)));
+
+  if (!quick) {
+    const double rate = spill_stats.Throughput() / 2;
+    const int paced = absl::GetFlag(FLAGS_paced_requests);
+    Stats paced_stats = OpenLoop(spill_stub.get(), paced, rate, clock);
+    std::printf("open loop at %.0f req/s (half of spillwayd's closed-loop throughput):\n", rate);
+    Print("  spillwayd", paced_stats);
+    std::printf("SUMMARY|spillwayd p99 at %.0f req/s (half load)|%.2f ms|<= 2 ms\n", rate,
+                absl::ToDoubleMilliseconds(paced_stats.Percentile(0.99)));
+    failed += paced_stats.failed;
+    ok = ok && paced_stats.ok == paced;
+  }
+  noop_server->Shutdown();
+  daemon.Shutdown();
+  if (failed > 0 || !ok) {
+    std::fprintf(stderr, "FAILED: %d calls failed\n", failed);
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace spillway
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  return spillway::Main();
+}
