@@ -22,6 +22,7 @@
 #include <tuple>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "proto/spillway/v1/admin.pb.h"
@@ -169,7 +170,7 @@ class Core {
   // Queue pass (core_schedule.cc).
   void Schedule(absl::Time now, std::vector<Action>& actions);
   CapacityProfile& ProfileOf(const NodeInfo& node, absl::Time now,
-                             std::map<std::string, CapacityProfile>& profiles) const;
+                             absl::flat_hash_map<const NodeInfo*, CapacityProfile>& profiles) const;
   absl::Time ExpectedEnd(const JobRecord& rec, absl::Time now) const;
   void PlaceOnVm(JobRecord& rec, const NodeInfo& node, const std::string& why, absl::Time now,
                  std::vector<Action>& actions);

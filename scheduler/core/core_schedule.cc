@@ -57,8 +57,8 @@ absl::Time Core::ExpectedEnd(const JobRecord& rec, absl::Time now) const {
 }
 
 CapacityProfile& Core::ProfileOf(const NodeInfo& node, absl::Time now,
-                                 std::map<std::string, CapacityProfile>& profiles) const {
-  auto it = profiles.find(node.id);
+                                 absl::flat_hash_map<const NodeInfo*, CapacityProfile>& profiles) const {
+  auto it = profiles.find(&node);
   if (it != profiles.end()) return it->second;
   CapacityProfile profile(now, node.Free());
   for (const std::string& task : node.tasks) {
@@ -72,7 +72,7 @@ CapacityProfile& Core::ProfileOf(const NodeInfo& node, absl::Time now,
     (void)attempt;
     profile.AddRelease(end, rec.request);
   }
-  return profiles.emplace(node.id, std::move(profile)).first->second;
+  return profiles.emplace(&node, std::move(profile)).first->second;
 }
 
 AciUsage Core::CurrentAciUsage(absl::Time now) {
@@ -138,7 +138,8 @@ void Core::Schedule(absl::Time now, std::vector<Action>& actions) {
   if (queue_.empty()) return;
   const PlacementOptions options = Options();
   const absl::Duration aci_latency = feedback_.AciStartLatency(policy_);
-  std::map<std::string, CapacityProfile> profiles;  // Built lazily, this pass only.
+  // Built lazily, this pass only; keyed by node (nodes neither come nor go during a pass).
+  absl::flat_hash_map<const NodeInfo*, CapacityProfile> profiles;
   int reservations = 0;
   AciUsage usage = CurrentAciUsage(now);  // Kept up to date as this pass bursts.
   const AciPrices prices = PricesOf(policy_);
@@ -184,7 +185,7 @@ void Core::Schedule(absl::Time now, std::vector<Action>& actions) {
     if (input.mode != spillway::v1::BURST_MODE_ACI_ONLY) {
       // 2. VM pool first, respecting reservations of jobs ahead.
       const NodeFilter reserved = [&](const NodeInfo& node) {
-        auto it = profiles.find(node.id);
+        auto it = profiles.find(&node);
         return it == profiles.end() || !it->second.has_reservations() ||
                it->second.FitsDuring(now, duration, rec.request);
       };
@@ -202,7 +203,7 @@ void Core::Schedule(absl::Time now, std::vector<Action>& actions) {
         if (plain && placed.node == nullptr) failed_shapes[shape] = placed.rejections;
       }
       if (placed.node != nullptr) {
-        auto it = profiles.find(placed.node->id);
+        auto it = profiles.find(placed.node);
         if (it != profiles.end()) it->second.Reserve(now, duration, rec.request);
         RecordDecision(rec, "placed", placed.Explain(), {}, absl::ZeroDuration(), now);
         PlaceOnVm(rec, *placed.node, absl::StrCat("placed on vm node ", placed.node->id), now,
@@ -214,7 +215,8 @@ void Core::Schedule(absl::Time now, std::vector<Action>& actions) {
       absl::Time start = absl::InfiniteFuture();
       const NodeInfo* best = nullptr;
       bool any_could_fit = false;
-      if (reservations < config_.max_reservations) {
+      const bool past_horizon = reservations >= config_.max_reservations;
+      if (!past_horizon) {
         for (const auto& [node_id, node] : pool_.nodes()) {
           if (!CouldEverFit(node, request)) continue;
           any_could_fit = true;
@@ -243,11 +245,10 @@ void Core::Schedule(absl::Time now, std::vector<Action>& actions) {
         continue;
       }
       if (best != nullptr) {
-        profiles.at(best->id).Reserve(start, duration, rec.request);
+        profiles.at(best).Reserve(start, duration, rec.request);
         ++reservations;
       }
-      const std::string placement = placed.Explain();
-      std::string message = absl::StrCat(placement, "; ", decision.message);
+      const std::string previous_class = rec.pending_class;
       if (!any_could_fit && decision.pending_class != kPendingWaitingForVm) {
         rec.pending_class =
             input.mode == spillway::v1::BURST_MODE_VM_ONLY || !policy_.burst_enabled()
@@ -256,9 +257,17 @@ void Core::Schedule(absl::Time now, std::vector<Action>& actions) {
       } else {
         rec.pending_class = decision.pending_class;
       }
-      RecordDecision(rec, any_could_fit ? "queued" : "infeasible", message, rejections,
-                     input.predicted_vm_wait, now);
-      rec.job.set_reason(message);
+      const char* outcome = any_could_fit ? "queued" : "infeasible";
+      // Deep in the queue (past the reservation horizon) nothing new was predicted: keep the
+      // explanation until the job's class or outcome changes, instead of re-formatting it for
+      // every queued job on every event.
+      if (past_horizon && rec.pending_class == previous_class &&
+          rec.job.last_decision().outcome() == outcome) {
+        continue;
+      }
+      std::string message = absl::StrCat(placed.Explain(), "; ", decision.message);
+      RecordDecision(rec, outcome, message, rejections, input.predicted_vm_wait, now);
+      rec.job.set_reason(std::move(message));
       continue;
     }
     // ACI-only.
