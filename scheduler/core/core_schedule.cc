@@ -1,6 +1,8 @@
 // The queue pass: VM pool first, predicted waits and reservations, overflow to ACI.
 //
 //   1. Jobs are visited in priority-then-arrival order; jobs in retry back-off are skipped.
+//      (A running job past its expected end is assumed to need half as long again as it has run:
+//      run times are heavy-tailed.)
 //   2. A job tries the VM pool (placer.h). Nodes holding a reservation for a job ahead accept it
 //      only if it fits beside the reservation for its whole expected run (conservative
 //      backfilling: a small job never delays a bigger job's predicted start).
@@ -52,8 +54,10 @@ absl::Time Core::ExpectedEnd(const JobRecord& rec, absl::Time now) const {
       absl::FromUnixNanos(google::protobuf::util::TimeUtil::TimestampToNanoseconds(started));
   const absl::Duration expected = feedback_.ExpectedDuration(rec.job.spec(), policy_);
   const absl::Time end = start + expected;
-  // Overran its estimate: assume a quarter of the estimate more (at least 5 s).
-  return end > now ? end : now + std::max(expected / 4, absl::Seconds(5));
+  // Overran its estimate: run times are heavy-tailed, so the longer a job has run the longer it
+  // is likely to go on — assume as long again as it has run (at least a quarter of the estimate,
+  // and 5 s).
+  return end > now ? end : now + std::max({(now - start) / 2, expected / 4, absl::Seconds(5)});
 }
 
 CapacityProfile& Core::ProfileOf(const NodeInfo& node, absl::Time now,

@@ -549,6 +549,21 @@ TEST(CoreFeedbackTest, ObservedRunTimeFeedsWaitPredictions) {
   EXPECT_EQ(h.JobOf(queued).last_decision().predicted_vm_wait().seconds(), 120);  // Not 10 min.
 }
 
+TEST(CoreTest, AnOverrunningJobIsExpectedToRunHalfAsLongAgainAsItHasRun) {
+  CoreHarness h;
+  h.AddNode("vm-1", 1000, 2048);
+  auto hint_one_minute = MakeSpec("long-tail", 1000, 1024);
+  SetDurations(hint_one_minute, absl::Minutes(1), absl::Hours(1));
+  const std::string running = h.Submit(hint_one_minute);
+  h.Run(running, 1);
+  h.Advance(absl::Minutes(10));  // Ran ten times its estimate: heavy tail.
+  auto next = MakeSpec("next", 1000, 1024);
+  next.set_burst_mode(spillway::v1::BURST_MODE_VM_ONLY);
+  const std::string waiting = h.Submit(next);
+  // Not "a quarter of the estimate" (15 s): half its age, 5 minutes.
+  EXPECT_EQ(h.JobOf(waiting).last_decision().predicted_vm_wait().seconds(), 300);
+}
+
 TEST(CoreRecoveryTest, NothingNewIsPlacedUntilTheBackendsReported) {
   CoreHarness h;
   h.AddNode("vm-1", 2000, 4096);
