@@ -17,14 +17,10 @@ namespace {
 
 using spillway::v1::TaskReport;
 
+// Docker enforces --cpus / --memory itself.
 TaskReport MakeReport(const TaskKey& key, TaskReport::State state, int exit_code = 0,
                       const std::string& reason = "") {
-  TaskReport report;
-  report.set_job_id(key.first);
-  report.set_attempt(key.second);
-  report.set_state(state);
-  report.set_exit_code(exit_code);
-  report.set_reason(reason);
+  TaskReport report = MakeTaskReport(key, state, exit_code, reason);
   report.mutable_usage()->set_limits_enforced(true);
   return report;
 }

@@ -20,13 +20,7 @@ using spillway::v1::TaskReport;
 
 TaskReport MakeReport(const TaskKey& key, TaskReport::State state, int exit_code = 0,
                       const std::string& reason = "") {
-  TaskReport report;
-  report.set_job_id(key.first);
-  report.set_attempt(key.second);
-  report.set_state(state);
-  report.set_exit_code(exit_code);
-  report.set_reason(reason);
-  return report;
+  return MakeTaskReport(key, state, exit_code, reason);
 }
 
 // Alive and not a zombie.

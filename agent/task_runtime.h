@@ -16,6 +16,19 @@ namespace spillway {
 
 using TaskKey = std::pair<std::string, int>;  // (job id, attempt)
 
+// A task report with its identity, state, exit code and reason filled in.
+inline spillway::v1::TaskReport MakeTaskReport(const TaskKey& key,
+                                               spillway::v1::TaskReport::State state,
+                                               int exit_code = 0, const std::string& reason = "") {
+  spillway::v1::TaskReport report;
+  report.set_job_id(key.first);
+  report.set_attempt(key.second);
+  report.set_state(state);
+  report.set_exit_code(exit_code);
+  report.set_reason(reason);
+  return report;
+}
+
 class TaskRuntime {
  public:
   virtual ~TaskRuntime() = default;
