@@ -7,6 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "backends/simulated/event_text.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "scheduler/model/money.h"
@@ -21,37 +22,9 @@ const absl::Time kT0 = absl::FromUnixSeconds(1767225600);
 
 absl::Time At(double seconds) { return kT0 + absl::Seconds(seconds); }
 
-// "+50s TaskExited job-a#1 0 exited with code 0": offset from kT0, then the event's fields.
-std::string Describe(const Event& event) {
-  const absl::Duration offset = event.time - kT0;
-  const std::string when =
-      absl::StrCat("+", offset == absl::ZeroDuration() ? "0s" : absl::FormatDuration(offset));
-  return std::visit(
-      [&when](const auto& body) -> std::string {
-        using T = std::decay_t<decltype(body)>;
-        if constexpr (std::is_same_v<T, TaskStarting>) {
-          return absl::StrCat(when, " TaskStarting ", body.job_id, "#", body.attempt);
-        } else if constexpr (std::is_same_v<T, TaskRunning>) {
-          return absl::StrCat(when, " TaskRunning ", body.job_id, "#", body.attempt);
-        } else if constexpr (std::is_same_v<T, TaskExited>) {
-          return absl::StrCat(when, " TaskExited ", body.job_id, "#", body.attempt, " ",
-                              body.exit_code, " ", body.reason);
-        } else if constexpr (std::is_same_v<T, TaskFailed>) {
-          return absl::StrCat(when, " TaskFailed ", body.job_id, "#", body.attempt, " ",
-                              body.reason);
-        } else if constexpr (std::is_same_v<T, AciGroupDeleted>) {
-          return absl::StrCat(when, " AciGroupDeleted ", body.group_name);
-        } else {
-          return absl::StrCat(when, " ", EventName(body));
-        }
-      },
-      event.body);
-}
-
+std::string Describe(const Event& event) { return DescribeEvent(event, kT0); }
 std::vector<std::string> Describe(const std::vector<Event>& events) {
-  std::vector<std::string> out;
-  for (const Event& e : events) out.push_back(Describe(e));
-  return out;
+  return DescribeEvents(events, kT0);
 }
 
 CreateAciGroup Create(const std::string& job_id, int attempt,
