@@ -21,6 +21,7 @@
 #include "server/spillwayd.h"
 #include "store/event_store.h"
 #include "tests/aci/emulator_process.h"
+#include "tests/support/job_calls.h"
 
 namespace spillway {
 namespace {
@@ -123,23 +124,8 @@ struct Daemon {
     channel = grpc::CreateChannel(daemon->address(), grpc::InsecureChannelCredentials());
     jobs = spillway::v1::JobService::NewStub(channel);
   }
-  std::string Submit(const spillway::v1::JobSpec& spec) {
-    grpc::ClientContext ctx;
-    spillway::v1::SubmitJobRequest req;
-    *req.mutable_spec() = spec;
-    spillway::v1::SubmitJobResponse resp;
-    grpc::Status s = jobs->SubmitJob(&ctx, req, &resp);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return resp.job().id();
-  }
-  spillway::v1::Job Get(const std::string& id) {
-    grpc::ClientContext ctx;
-    spillway::v1::GetJobRequest req;
-    req.set_id(id);
-    spillway::v1::Job job;
-    EXPECT_TRUE(jobs->GetJob(&ctx, req, &job).ok());
-    return job;
-  }
+  std::string Submit(const spillway::v1::JobSpec& spec) { return SubmitExpectingOk(*jobs, spec); }
+  spillway::v1::Job Get(const std::string& id) { return GetJobOrEmpty(*jobs, id); }
 
   AciBackend* aci = nullptr;
   std::unique_ptr<Spillwayd> daemon;

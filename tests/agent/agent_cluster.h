@@ -32,6 +32,7 @@
 #include "scheduler/model/policy.h"
 #include "server/spillwayd.h"
 #include "store/event_store.h"
+#include "tests/support/job_calls.h"
 
 namespace spillway {
 
@@ -175,24 +176,9 @@ class AgentCluster {
     });
   }
 
-  std::string Submit(const spillway::v1::JobSpec& spec) {
-    grpc::ClientContext ctx;
-    spillway::v1::SubmitJobRequest req;
-    *req.mutable_spec() = spec;
-    spillway::v1::SubmitJobResponse resp;
-    grpc::Status s = jobs_->SubmitJob(&ctx, req, &resp);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return resp.job().id();
-  }
+  std::string Submit(const spillway::v1::JobSpec& spec) { return SubmitExpectingOk(*jobs_, spec); }
 
-  spillway::v1::Job Get(const std::string& id) {
-    grpc::ClientContext ctx;
-    spillway::v1::GetJobRequest req;
-    req.set_id(id);
-    spillway::v1::Job job;
-    (void)jobs_->GetJob(&ctx, req, &job);
-    return job;
-  }
+  spillway::v1::Job Get(const std::string& id) { return GetJobOrEmpty(*jobs_, id, /*expect_ok=*/false); }
 
   grpc::Status Cancel(const std::string& id) {
     grpc::ClientContext ctx;
