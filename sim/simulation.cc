@@ -83,6 +83,7 @@ class Replay {
     result_.aci_spend_micro_usd = aci_->SpendMicroUsd(now);
     result_.core_aci_spend_micro_usd = core_.AciSpendMicroUsd(now);
     result_.live_groups_at_end = aci_->LiveGroups();
+    result_.full_passes = core_.full_passes();
     for (size_t i = 0; i < ids_.size() && result_.unfinished_examples.size() < 5; ++i) {
       if (result_.jobs[i].ended || ids_[i].empty()) continue;
       const spillway::v1::Job* job = core_.FindJob(ids_[i]);

@@ -78,6 +78,7 @@ struct SimResult {
   int live_groups_at_end = 0;
   absl::Duration makespan;                       // Trace start -> the simulation's end.
   int64_t core_events = 0;                       // Core::Apply calls.
+  int64_t full_passes = 0;                       // Of those, with a full queue pass.
   std::vector<std::string> unfinished_examples;  // Up to 5 "job-id STATE: reason".
 };
 

@@ -63,6 +63,7 @@ ApplyResult Core::Apply(const Event& event) {
   ApplyResult result;
   const absl::Time now = event.time;
   std::vector<Action>& actions = result.actions;
+  const int64_t enqueues_before = enqueues_;
   std::visit(Overloaded{
                  [&](const JobSubmitted& e) {
                    ApplyResult r = OnSubmit(e, now);
@@ -91,15 +92,26 @@ ApplyResult Core::Apply(const Event& event) {
              event.body);
   FlushDeletes(now, actions);
   if (!reconciling(now)) {  // Place nothing new before the backends said what they run.
-    Schedule(now, actions);
+    // What a short queue needs a full pass for at once: a job that entered the queue (its
+    // first decision), or a change to the pool's nodes, ACI's usage, the policy or the queue
+    // itself. A task that starts, runs or exits needs none: PlaceHead hands freed room to the
+    // head of the queue, and backfill behind it waits for the next periodic pass.
+    const bool changed = enqueues_ != enqueues_before ||
+                         !(std::holds_alternative<Tick>(event.body) ||
+                           std::holds_alternative<TaskStarting>(event.body) ||
+                           std::holds_alternative<TaskRunning>(event.body) ||
+                           std::holds_alternative<TaskExited>(event.body));
+    // An operator's policy change takes effect at once, whatever the queue.
+    Schedule(now, changed,
+             std::holds_alternative<PolicyChanged>(event.body) && result.status.ok(), actions);
     Rebalance(now, actions);
   }
   return result;
 }
 
 Core::JobRecord* Core::Find(const std::string& id) {
-  auto it = jobs_.find(id);
-  return it == jobs_.end() ? nullptr : &it->second;
+  auto it = index_.find(id);
+  return it == index_.end() ? nullptr : it->second;
 }
 
 ApplyResult Core::OnSubmit(const JobSubmitted& submitted, absl::Time now) {
@@ -121,6 +133,7 @@ ApplyResult Core::OnSubmit(const JobSubmitted& submitted, absl::Time now) {
   }
   const std::string id = absl::StrFormat("job-%08d", next_job_number_++);
   JobRecord& rec = jobs_[id];
+  index_[id] = &rec;
   rec.job.set_id(id);
   *rec.job.mutable_spec() = e.spec;
   rec.job.set_idempotency_key(e.idempotency_key);

@@ -47,6 +47,10 @@ struct CoreConfig {
   size_t event_log_capacity = 100000;  // Job events kept for WatchJobs resumption.
   int max_reservations = 64;           // Queued jobs that get a VM reservation per pass.
   int candidate_limit = 8;             // Feasible nodes scored per placement.
+  // With more than `max_reservations` jobs queued, the full queue pass (predictions,
+  // reservations, backfill, burst decisions for every queued job) runs at most this often; the
+  // events in between only start jobs at the head of the queue that fit now (core_schedule.cc).
+  absl::Duration full_pass_interval = absl::Seconds(1);
 };
 
 struct ApplyResult {
@@ -65,6 +69,10 @@ struct JobFilter {
 class Core {
  public:
   explicit Core(CoreConfig config);
+  // The queue and the job index point into jobs_: a copy would point into the original.
+  Core(const Core&) = delete;
+  Core& operator=(const Core&) = delete;
+  Core(Core&&) = default;
 
   ApplyResult Apply(const Event& event);
 
@@ -95,6 +103,8 @@ class Core {
   absl::Status EventsSince(int64_t after, size_t max,
                            std::vector<spillway::v1::JobEvent>* out) const;
   int queue_depth() const { return static_cast<int>(queue_.size()); }
+  // Full queue passes run by this instance (not restored from snapshots): for benchmarks.
+  int64_t full_passes() const { return full_passes_; }
   // True while recovering: nothing new is placed until the backends reported what they run.
   bool reconciling(absl::Time now) const {
     return !awaiting_inventory_.empty() && now < recovery_deadline_;
@@ -125,7 +135,7 @@ class Core {
     bool delete_requested = false;
     std::string delete_reason;
   };
-  using QueueKey = std::tuple<int, int64_t, std::string>;  // (-priority, seq, id)
+  using QueueKey = std::pair<int, int64_t>;  // (-priority, seq): seq is unique per job.
 
   // Events (core.cc).
   ApplyResult OnSubmit(const JobSubmitted& submitted, absl::Time now);
@@ -168,7 +178,14 @@ class Core {
   JobRecord* Find(const std::string& id);
 
   // Queue pass (core_schedule.cc).
-  void Schedule(absl::Time now, std::vector<Action>& actions);
+  // PlaceHead, then a full pass when one is due. `changed`: the event changed the queue, the
+  // pool, ACI's usage or the policy; `force`: a full pass whatever the queue.
+  void Schedule(absl::Time now, bool changed, bool force, std::vector<Action>& actions);
+  void FullPass(absl::Time now, std::vector<Action>& actions);
+  // Starts queued jobs in queue order while they fit the pool now; stops at the first that does
+  // not (so nothing ahead of a job is delayed by it). Jobs that do not want the pool, are in
+  // back-off or fit no node at all are passed over.
+  void PlaceHead(absl::Time now, std::vector<Action>& actions);
   CapacityProfile& ProfileOf(const NodeInfo& node, absl::Time now,
                              absl::flat_hash_map<const NodeInfo*, CapacityProfile>& profiles) const;
   absl::Time ExpectedEnd(const JobRecord& rec, absl::Time now) const;
@@ -193,9 +210,10 @@ class Core {
   CoreConfig config_;
   spillway::v1::Policy policy_;
   std::vector<spillway::v1::PolicyChange> audit_;
-  std::map<std::string, JobRecord> jobs_;
+  std::map<std::string, JobRecord> jobs_;  // Ordered by id for ListJobs; never erased but by Restore.
+  absl::flat_hash_map<std::string, JobRecord*> index_;  // id -> jobs_ entry, for lookups.
   std::map<std::string, std::string> idempotency_;  // key -> job id
-  std::set<QueueKey> queue_;
+  std::map<QueueKey, JobRecord*> queue_;
   NodePool pool_;
   Feedback feedback_;
   std::map<std::string, AciGroup> groups_;
@@ -205,6 +223,9 @@ class Core {
   RateWindow drain_moves_{absl::Minutes(1)};
   absl::Time last_burst_ = absl::InfinitePast();
   absl::Time room_since_ = absl::InfinitePast();  // Pool has had room for ACI work since.
+  absl::Time last_full_pass_ = absl::InfinitePast();
+  int64_t full_passes_ = 0;
+  int64_t enqueues_ = 0;  // Jobs that entered the queue (Apply compares before and after).
   std::set<int> awaiting_inventory_;  // Backends (v1::Backend) still to report after recovery.
   absl::Time recovery_deadline_ = absl::InfinitePast();
   int64_t finished_spend_micro_usd_ = 0;

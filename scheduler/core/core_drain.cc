@@ -78,8 +78,8 @@ void Core::Rebalance(absl::Time now, std::vector<Action>& actions) {
 
   // 2. Drain-back from ACI.
   bool vm_demand = false;
-  for (const auto& key : queue_) {
-    const JobRecord& q = jobs_.at(std::get<2>(key));
+  for (const auto& [key, queued] : queue_) {
+    const JobRecord& q = *queued;
     if (q.retry_at <= now && q.job.spec().burst_mode() != spillway::v1::BURST_MODE_ACI_ONLY) {
       vm_demand = true;
       break;

@@ -66,14 +66,15 @@ spillway::v1::Attempt& Core::NewAttempt(JobRecord& rec, spillway::v1::Backend ba
 void Core::Enqueue(JobRecord& rec, absl::Time now) {
   if (rec.queued) return;
   rec.queued = true;
+  ++enqueues_;
   rec.queued_since = std::max(now, rec.retry_at);
-  queue_.insert({-rec.job.spec().priority(), rec.seq, rec.job.id()});
+  queue_.emplace(QueueKey{-rec.job.spec().priority(), rec.seq}, &rec);
 }
 
 void Core::Dequeue(JobRecord& rec) {
   if (!rec.queued) return;
   rec.queued = false;
-  queue_.erase({-rec.job.spec().priority(), rec.seq, rec.job.id()});
+  queue_.erase(QueueKey{-rec.job.spec().priority(), rec.seq});
 }
 
 TaskFootprint Core::FootprintOf(const JobRecord& rec, int attempt) const {

@@ -12,6 +12,14 @@
 //   4. DecideBurst (burst_decision.h) weighs that wait against the job's budget, ACI's start
 //      latency and ACI's limits. Burst -> CreateAciGroup; else the job keeps its place, reserves
 //      its predicted start (the first `max_reservations` such jobs), and records why it waits.
+//
+// Every event first starts head-of-queue jobs that fit now (PlaceHead: a few placements). The full
+// pass costs O(queue x nodes); it follows when jobs are still queued and either the queue is
+// short (at most `max_reservations`) and the event changed something (a submit, an exit, a node,
+// a policy: not a mere Tick or a task reporting that it started), or `full_pass_interval` (1 s)
+// has passed since the last one — Slurm's split between its event-driven main scheduler and its
+// periodic backfill pass. Decisions on a long queue so lag by at most the interval, against
+// budgets of minutes.
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
@@ -66,14 +74,11 @@ CapacityProfile& Core::ProfileOf(const NodeInfo& node, absl::Time now,
   if (it != profiles.end()) return it->second;
   CapacityProfile profile(now, node.Free());
   for (const std::string& task : node.tasks) {
-    const size_t hash = task.rfind('#');
-    auto job = jobs_.find(task.substr(0, hash));
-    if (job == jobs_.end()) continue;
-    const JobRecord& rec = job->second;
-    const int attempt = std::stoi(task.substr(hash + 1));
+    auto job = index_.find(absl::string_view(task).substr(0, task.rfind('#')));
+    if (job == index_.end()) continue;
+    const JobRecord& rec = *job->second;
     // A migration copy replaces the original: it ends when the job would.
     const absl::Time end = rec.current_attempt != 0 ? ExpectedEnd(rec, now) : now;
-    (void)attempt;
     profile.AddRelease(end, rec.request);
   }
   return profiles.emplace(&node, std::move(profile)).first->second;
@@ -138,8 +143,52 @@ void Core::BurstToAci(JobRecord& rec, const std::string& why, absl::Time now,
   Transition(rec, spillway::v1::JOB_STATE_PLACED, absl::StrCat("burst to ACI: ", why), now);
 }
 
-void Core::Schedule(absl::Time now, std::vector<Action>& actions) {
+void Core::Schedule(absl::Time now, bool changed, bool force, std::vector<Action>& actions) {
   if (queue_.empty()) return;
+  // Head-of-queue jobs that fit now start at once: the full pass would place them the same way
+  // (in order, with nothing reserved ahead of them).
+  PlaceHead(now, actions);
+  if (queue_.empty()) return;
+  const bool short_queue = queue_.size() <= static_cast<size_t>(config_.max_reservations);
+  if (force || (short_queue && changed) || last_full_pass_ == absl::InfinitePast() ||
+      now - last_full_pass_ >= config_.full_pass_interval) {
+    FullPass(now, actions);
+  }
+}
+
+void Core::PlaceHead(absl::Time now, std::vector<Action>& actions) {
+  PlacementOptions options = Options();
+  options.explain = false;  // A job that does not fit is left to the full pass to explain.
+  for (auto it = queue_.begin(); it != queue_.end();) {
+    JobRecord& rec = *it->second;
+    ++it;  // Placing the job takes it out of the queue.
+    if (rec.retry_at > now ||
+        rec.job.spec().burst_mode() == spillway::v1::BURST_MODE_ACI_ONLY ||
+        rec.pending_class == kPendingInfeasible) {
+      continue;
+    }
+    const PlacementRequest request = RequestOf(rec);
+    PlacementResult placed = Place(pool_, request, options);
+    if (placed.node == nullptr) {
+      bool could_ever_fit = false;
+      for (const auto& [node_id, node] : pool_.nodes()) {
+        if (CouldEverFit(node, request)) {
+          could_ever_fit = true;
+          break;
+        }
+      }
+      if (could_ever_fit) return;  // The head waits; nothing behind it may overtake.
+      continue;
+    }
+    RecordDecision(rec, "placed", placed.Explain(), {}, absl::ZeroDuration(), now);
+    PlaceOnVm(rec, *placed.node, absl::StrCat("placed on vm node ", placed.node->id), now,
+              actions);
+  }
+}
+
+void Core::FullPass(absl::Time now, std::vector<Action>& actions) {
+  last_full_pass_ = now;
+  ++full_passes_;
   const PlacementOptions options = Options();
   const absl::Duration aci_latency = feedback_.AciStartLatency(policy_);
   // Built lazily, this pass only; keyed by node (nodes neither come nor go during a pass).
@@ -162,12 +211,12 @@ void Core::Schedule(absl::Time now, std::vector<Action>& actions) {
   // Snapshot: placing a job edits the queue.
   // Jobs of the same shape and duration without constraints fail the same way within a pass.
   std::map<std::tuple<int64_t, int64_t, absl::Duration>, std::map<std::string, int>> failed_shapes;
-  std::vector<std::string> order;
+  std::vector<JobRecord*> order;
   order.reserve(queue_.size());
-  for (const auto& key : queue_) order.push_back(std::get<2>(key));
+  for (const auto& [key, queued] : queue_) order.push_back(queued);
 
-  for (const std::string& id : order) {
-    JobRecord& rec = jobs_.at(id);
+  for (JobRecord* queued : order) {
+    JobRecord& rec = *queued;
     if (rec.retry_at > now) continue;
     const auto& spec = rec.job.spec();
     const PlacementRequest request = RequestOf(rec);
@@ -195,13 +244,18 @@ void Core::Schedule(absl::Time now, std::vector<Action>& actions) {
       };
       const bool plain = spec.node_selector().empty() && spec.anti_affinity().empty() &&
                          spec.affinity().empty();
-      const std::tuple<int64_t, int64_t, absl::Duration> shape{
-          rec.request.cpu_millis,
+      const std::tuple<int64_t, int64_t, absl::Duration> shape{rec.request.cpu_millis,
                                                               rec.request.memory_mib, duration};
+      const bool past_horizon = reservations >= config_.max_reservations;
+      const auto& free_cpu = pool_.free_cpu_index();
       PlacementResult placed;
+      bool explained = true;
       auto cached = plain ? failed_shapes.find(shape) : failed_shapes.end();
       if (cached != failed_shapes.end()) {
         placed.rejections = cached->second;
+      } else if (past_horizon &&
+                 (free_cpu.empty() || free_cpu.rbegin()->first < rec.request.cpu_millis)) {
+        explained = false;  // No node has the cpu free: skip the walk (explained if needed).
       } else {
         placed = Place(pool_, request, options, &reserved);
         if (plain && placed.node == nullptr) failed_shapes[shape] = placed.rejections;
@@ -219,7 +273,6 @@ void Core::Schedule(absl::Time now, std::vector<Action>& actions) {
       absl::Time start = absl::InfiniteFuture();
       const NodeInfo* best = nullptr;
       bool any_could_fit = false;
-      const bool past_horizon = reservations >= config_.max_reservations;
       if (!past_horizon) {
         for (const auto& [node_id, node] : pool_.nodes()) {
           if (!CouldEverFit(node, request)) continue;
@@ -244,6 +297,11 @@ void Core::Schedule(absl::Time now, std::vector<Action>& actions) {
         input.predicted_vm_wait = any_could_fit ? last_prediction : absl::InfiniteDuration();
       }
       BurstDecision decision = DecideBurst(input, usage, policy_);
+      if (!explained && decision.burst) {
+        placed = Place(pool_, request, options, &reserved);
+        rejections = placed.rejections;
+        explained = true;
+      }
       if (decision.burst) {
         burst(rec, input, decision, rejections);
         continue;
@@ -269,6 +327,7 @@ void Core::Schedule(absl::Time now, std::vector<Action>& actions) {
           rec.job.last_decision().outcome() == outcome) {
         continue;
       }
+      if (!explained) placed = Place(pool_, request, options, &reserved);
       std::string message = absl::StrCat(placed.Explain(), "; ", decision.message);
       RecordDecision(rec, outcome, message, rejections, input.predicted_vm_wait, now);
       rec.job.set_reason(std::move(message));

@@ -69,6 +69,7 @@ spillway::core::v1::CoreSnapshot Core::Snapshot(absl::Time forget_finished_befor
   for (absl::Time t : drain_moves_.times()) out.add_drain_moves(EncodeTime(t));
   out.set_last_burst(EncodeTime(last_burst_));
   out.set_room_since(EncodeTime(room_since_));
+  out.set_last_full_pass(EncodeTime(last_full_pass_));
   out.set_finished_spend_micro_usd(finished_spend_micro_usd_);
   out.set_next_job_number(next_job_number_);
   out.set_next_seq(next_seq_);
@@ -88,9 +89,11 @@ absl::Status Core::Restore(const spillway::core::v1::CoreSnapshot& in) {
   policy_ = in.policy();
   audit_.assign(in.audit().begin(), in.audit().end());
   jobs_.clear();
+  index_.clear();
   queue_.clear();
   for (const auto& j : in.jobs()) {
     JobRecord& rec = jobs_[j.job().id()];
+    index_[j.job().id()] = &rec;
     rec.job = j.job();
     rec.request = Resources{j.job().spec().cpu_millis(), j.job().spec().memory_mib()};
     rec.seq = j.seq();
@@ -102,7 +105,7 @@ absl::Status Core::Restore(const spillway::core::v1::CoreSnapshot& in) {
     rec.infra_failures = j.infra_failures();
     rec.pending_class = j.pending_class();
     rec.queued = j.queued();
-    if (rec.queued) queue_.insert({-rec.job.spec().priority(), rec.seq, rec.job.id()});
+    if (rec.queued) queue_.emplace(QueueKey{-rec.job.spec().priority(), rec.seq}, &rec);
   }
   idempotency_.clear();
   for (const auto& [key, id] : in.idempotency()) idempotency_[key] = id;
@@ -139,6 +142,7 @@ absl::Status Core::Restore(const spillway::core::v1::CoreSnapshot& in) {
   drain_moves_.Restore(times(in.drain_moves()));
   last_burst_ = DecodeTime(in.last_burst());
   room_since_ = DecodeTime(in.room_since());
+  last_full_pass_ = DecodeTime(in.last_full_pass());
   finished_spend_micro_usd_ = in.finished_spend_micro_usd();
   next_job_number_ = in.next_job_number();
   next_seq_ = in.next_seq();

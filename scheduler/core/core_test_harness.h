@@ -31,6 +31,7 @@ inline void SetDurations(spillway::v1::JobSpec& spec, absl::Duration expected,
 class CoreHarness {
  public:
   explicit CoreHarness(spillway::v1::Policy policy = {}) : core_(MakeConfig(std::move(policy))) {}
+  explicit CoreHarness(CoreConfig config) : core_(std::move(config)) {}
 
   static CoreConfig MakeConfig(spillway::v1::Policy policy) {
     CoreConfig c;

@@ -25,8 +25,8 @@ bool Matches(const spillway::v1::Job& job, const JobFilter& f) {
 }  // namespace
 
 const spillway::v1::Job* Core::FindJob(const std::string& id) const {
-  auto it = jobs_.find(id);
-  return it == jobs_.end() ? nullptr : &it->second.job;
+  auto it = index_.find(id);
+  return it == index_.end() ? nullptr : &it->second->job;
 }
 
 std::vector<const spillway::v1::Job*> Core::ListJobs(const JobFilter& filter,
@@ -113,8 +113,8 @@ spillway::v1::GetClusterResponse Core::Cluster(absl::Time now) const {
     rate += AciHourlyRateMicroUsd(g.size, prices);
   }
   std::string blocked;
-  for (const auto& key : queue_) {
-    const JobRecord& rec = jobs_.at(std::get<2>(key));
+  for (const auto& [key, queued] : queue_) {
+    const JobRecord& rec = *queued;
     const std::string cls = rec.pending_class.empty() ? kPendingWaitingForVm : rec.pending_class;
     (*out.mutable_queue_by_reason())[cls]++;
     if (blocked.empty() && cls.rfind("aci-", 0) == 0) blocked = rec.job.reason();

@@ -142,7 +142,7 @@ PlacementResult Place(const NodePool& pool, const PlacementRequest& request,
       if (!visit(*it)) break;
     }
   }
-  if (result.node != nullptr) return result;
+  if (result.node != nullptr || !options.explain) return result;
 
   // 6. Nothing feasible: explain with a full pass.
   for (const auto& [id, node] : pool.nodes()) {

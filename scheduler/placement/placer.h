@@ -40,6 +40,7 @@ struct PlacementOptions {
   spillway::v1::PlacementStrategy strategy = spillway::v1::PLACEMENT_STRATEGY_BIN_PACK;
   int affinity_weight = 50;
   int candidate_limit = 8;
+  bool explain = true;  // Fill PlacementResult::rejections when nothing fits (a walk of the pool).
 };
 
 // Filter names, as they appear in rejection counts.

@@ -5,9 +5,10 @@
 //
 // BM_CoreLifecycle/nodes: the steady mix a job produces (JobSubmitted, TaskStarting, TaskRunning,
 // TaskExited of an older job) on a pool kept about half busy; nothing queues.
-// BM_CoreTickWithQueue/queued: one Tick with `queued` jobs waiting on a full 100-node pool: the
-// queue pass visits every queued job on every event, so this is the per-event cost when the pool
-// is overloaded (it grows linearly with the queue).
+// BM_CoreTickWithQueue/queued/gap_ms: one Tick with `queued` jobs waiting on a full 100-node
+// pool, `gap_ms` after the previous one. 1 ms: between full passes (only the head of the queue is
+// tried); 1000 ms: every Tick runs the full queue pass (core_schedule.cc), which visits every
+// queued job — its cost grows linearly with the queue.
 #include <deque>
 #include <string>
 
@@ -72,6 +73,7 @@ BENCHMARK(BM_CoreLifecycle)->Arg(100)->Arg(1000)->Arg(5000);
 
 void BM_CoreTickWithQueue(benchmark::State& state) {
   const int queued = static_cast<int>(state.range(0));
+  const absl::Duration gap = absl::Milliseconds(state.range(1));
   absl::Time now = absl::FromUnixSeconds(1767225600);
   Core core = MakeCore(100, now);
   spillway::v1::Policy policy = DefaultPolicy();
@@ -91,14 +93,17 @@ void BM_CoreTickWithQueue(benchmark::State& state) {
     return;
   }
   for (auto _ : state) {
-    now += absl::Milliseconds(1);
+    now += gap;
     benchmark::DoNotOptimize(core.Apply({now, Tick{}}));
   }
   state.SetItemsProcessed(state.iterations());
   state.counters["queue_depth"] = core.queue_depth();
 }
 // Fixed iterations: the setup (filling the queue) runs once.
-BENCHMARK(BM_CoreTickWithQueue)->Arg(10)->Arg(100)->Arg(1000)->Arg(3000)->Iterations(300);
+BENCHMARK(BM_CoreTickWithQueue)
+    ->ArgsProduct({{10, 100, 1000, 3000}, {1, 1000}})
+    ->ArgNames({"queued", "gap_ms"})
+    ->Iterations(300);
 
 }  // namespace
 }  // namespace spillway

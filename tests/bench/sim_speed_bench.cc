@@ -65,9 +65,11 @@ int Main() {
   const RunSummary summary = Summarize("cost-aware", *r, nodes, 0, r->makespan);
   std::printf(
       "%zu jobs on %d nodes (trace generated in %.2f s): replayed in %.2f s = %.0f jobs/s, "
-      "%lld core events = %.0f events/s; max queue %d; unfinished %lld\n",
+      "%lld core events = %.0f events/s (%lld full queue passes); max queue %d; "
+      "unfinished %lld\n",
       trace.size(), nodes, generate_s, wall_s, trace.size() / wall_s,
-      static_cast<long long>(r->core_events), r->core_events / wall_s, max_queue,
+      static_cast<long long>(r->core_events), r->core_events / wall_s,
+      static_cast<long long>(r->full_passes), max_queue,
       static_cast<long long>(summary.unfinished));
   std::printf(
       "SUMMARY|spillsim replay, %zu jobs, utilization %.2f|%.1f s (%.0f jobs/s)|"
