@@ -26,12 +26,18 @@ Trace TraceFromJobs(const std::vector<spillway::v1::Job>& jobs, ExportStats* sta
   ExportStats local;
   Trace trace;
   absl::Time first = absl::InfiniteFuture();
-  for (const auto& job : jobs) first = std::min(first, ToTime(job.create_time()));
+  std::vector<absl::Time> created;  // Of the rows kept; made relative to the first below.
   for (const auto& job : jobs) {
     ++local.jobs;
     const spillway::v1::JobSpec& spec = job.spec();
     TraceJob row;
-    row.submit = ToTime(job.create_time()) - first;
+    // Cancelled before any attempt ran: no load to replay.
+    bool ran = false;
+    for (const auto& a : job.attempts()) ran = ran || a.has_start_time();
+    if (job.state() == spillway::v1::JOB_STATE_CANCELLED && !ran) {
+      ++local.skipped;
+      continue;
+    }
     bool known = false;
     if (job.attempts_size() > 0) {
       const spillway::v1::Attempt& last = job.attempts(job.attempts_size() - 1);
@@ -60,8 +66,11 @@ Trace TraceFromJobs(const std::vector<spillway::v1::Job>& jobs, ExportStats* sta
       if (absl::StartsWith(k, "spillway.sim/")) continue;
       row.labels[k] = v;
     }
+    created.push_back(ToTime(job.create_time()));
+    first = std::min(first, created.back());
     trace.push_back(std::move(row));
   }
+  for (size_t i = 0; i < trace.size(); ++i) trace[i].submit = created[i] - first;
   std::stable_sort(trace.begin(), trace.end(),
                    [](const TraceJob& a, const TraceJob& b) { return a.submit < b.submit; });
   if (stats != nullptr) *stats = local;

@@ -1,7 +1,8 @@
 // spillwayd's job history as a trace: `spillsim export --server HOST:PORT` pages through
 // JobService.ListJobs and turns each job into a trace row.
 //
-//   submit_s   create_time minus the earliest create_time
+//   submit_s   create_time minus the earliest create_time of the rows written
+//   (jobs cancelled before any attempt ran are skipped: no load to replay)
 //   duration_s the last attempt's finish_time - start_time when it finished; else the job's
 //              expected_duration; jobs with neither are skipped (counted)
 //   the rest   the spec's cpu, memory, priority, max_wait, expected_duration, migratable, labels
@@ -21,7 +22,7 @@ namespace sim {
 
 struct ExportStats {
   int64_t jobs = 0;
-  int64_t skipped = 0;  // No run time known.
+  int64_t skipped = 0;  // No run time known, or cancelled before running.
 };
 
 Trace TraceFromJobs(const std::vector<spillway::v1::Job>& jobs, ExportStats* stats);

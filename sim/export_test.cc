@@ -47,6 +47,26 @@ TEST(ExportTest, JobsBecomeRowsRelativeToTheFirstSubmit) {
   EXPECT_EQ(t[1].labels.size(), 1u);  // The simulator's own label is dropped.
 }
 
+TEST(ExportTest, JobsCancelledBeforeRunningAreNoLoadAndDoNotSetTheStart) {
+  spillway::v1::Job cancelled;  // The earliest submit, with a hint, but it never ran.
+  *cancelled.mutable_create_time() = TimeUtil::SecondsToTimestamp(900);
+  cancelled.set_state(spillway::v1::JOB_STATE_CANCELLED);
+  cancelled.mutable_spec()->set_cpu_millis(100);
+  cancelled.mutable_spec()->set_memory_mib(100);
+  *cancelled.mutable_spec()->mutable_expected_duration() = ToProtoDuration(absl::Minutes(5));
+  spillway::v1::Job cancelled_while_running = Finished(1020, 1021, 1041);
+  cancelled_while_running.set_state(spillway::v1::JOB_STATE_CANCELLED);
+  ExportStats stats;
+  const Trace t =
+      TraceFromJobs({cancelled, Finished(1000, 1001, 1031), cancelled_while_running}, &stats);
+  EXPECT_EQ(stats.jobs, 3);
+  EXPECT_EQ(stats.skipped, 1);
+  ASSERT_EQ(t.size(), 2u);
+  EXPECT_EQ(t[0].submit, absl::ZeroDuration());  // From the first row written, not the skipped job.
+  EXPECT_EQ(t[1].submit, absl::Seconds(20));
+  EXPECT_EQ(t[1].duration, absl::Seconds(20));  // It ran until it was cancelled.
+}
+
 }  // namespace
 }  // namespace sim
 }  // namespace spillway
