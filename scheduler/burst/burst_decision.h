@@ -62,8 +62,9 @@ struct BurstDecision {
   int64_t estimated_cost_micro_usd = 0;
 };
 
+// `explain` false: `message` is left empty (the decision itself is the same).
 BurstDecision DecideBurst(const BurstInput& input, const AciUsage& usage,
-                          const spillway::v1::Policy& policy);
+                          const spillway::v1::Policy& policy, bool explain = true);
 
 // ACI sizes: cpu in steps of 0.01 vCPU (10 millicores), memory in steps of 0.1 GB; rounded up.
 Resources RoundToAciGranularity(const Resources& request);

@@ -209,8 +209,11 @@ void Core::FullPass(absl::Time now, std::vector<Action>& actions) {
   absl::Duration last_prediction = absl::ZeroDuration();
 
   // Snapshot: placing a job edits the queue.
-  // Jobs of the same shape and duration without constraints fail the same way within a pass.
-  std::map<std::tuple<int64_t, int64_t, absl::Duration>, std::map<std::string, int>> failed_shapes;
+  // Within a pass the pool only fills and reservations only grow, so a job without constraints
+  // that found no room fails again for any job of its shape (cpu, memory) expected to run at
+  // least as long: the shortest such failure per shape, with its rejections.
+  std::map<std::pair<int64_t, int64_t>, std::pair<absl::Duration, std::map<std::string, int>>>
+      failed_shapes;
   std::vector<JobRecord*> order;
   order.reserve(queue_.size());
   for (const auto& [key, queued] : queue_) order.push_back(queued);
@@ -244,21 +247,23 @@ void Core::FullPass(absl::Time now, std::vector<Action>& actions) {
       };
       const bool plain = spec.node_selector().empty() && spec.anti_affinity().empty() &&
                          spec.affinity().empty();
-      const std::tuple<int64_t, int64_t, absl::Duration> shape{rec.request.cpu_millis,
-                                                              rec.request.memory_mib, duration};
+      const std::pair<int64_t, int64_t> shape{rec.request.cpu_millis, rec.request.memory_mib};
       const bool past_horizon = reservations >= config_.max_reservations;
       const auto& free_cpu = pool_.free_cpu_index();
       PlacementResult placed;
       bool explained = true;
       auto cached = plain ? failed_shapes.find(shape) : failed_shapes.end();
-      if (cached != failed_shapes.end()) {
-        placed.rejections = cached->second;
+      if (cached != failed_shapes.end() && cached->second.first <= duration) {
+        placed.rejections = cached->second.second;
       } else if (past_horizon &&
                  (free_cpu.empty() || free_cpu.rbegin()->first < rec.request.cpu_millis)) {
         explained = false;  // No node has the cpu free: skip the walk (explained if needed).
       } else {
         placed = Place(pool_, request, options, &reserved);
-        if (plain && placed.node == nullptr) failed_shapes[shape] = placed.rejections;
+        if (plain && placed.node == nullptr &&
+            (cached == failed_shapes.end() || duration < cached->second.first)) {
+          failed_shapes[shape] = {duration, placed.rejections};
+        }
       }
       if (placed.node != nullptr) {
         auto it = profiles.find(placed.node);
@@ -296,13 +301,15 @@ void Core::FullPass(absl::Time now, std::vector<Action>& actions) {
         }
         input.predicted_vm_wait = any_could_fit ? last_prediction : absl::InfiniteDuration();
       }
-      BurstDecision decision = DecideBurst(input, usage, policy_);
+      // Deep in the queue the message is built only when it is recorded (below).
+      BurstDecision decision = DecideBurst(input, usage, policy_, /*explain=*/!past_horizon);
       if (!explained && decision.burst) {
         placed = Place(pool_, request, options, &reserved);
         rejections = placed.rejections;
         explained = true;
       }
       if (decision.burst) {
+        if (past_horizon) decision = DecideBurst(input, usage, policy_);
         burst(rec, input, decision, rejections);
         continue;
       }
@@ -328,6 +335,7 @@ void Core::FullPass(absl::Time now, std::vector<Action>& actions) {
         continue;
       }
       if (!explained) placed = Place(pool_, request, options, &reserved);
+      if (past_horizon) decision = DecideBurst(input, usage, policy_);
       std::string message = absl::StrCat(placed.Explain(), "; ", decision.message);
       RecordDecision(rec, outcome, message, rejections, input.predicted_vm_wait, now);
       rec.job.set_reason(std::move(message));
