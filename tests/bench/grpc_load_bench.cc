@@ -286,5 +286,7 @@ int Main() {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
+  // As spillwayd's main: Debian's Abseil checks lock order on every Mutex operation otherwise.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   return spillway::Main();
 }
