@@ -90,6 +90,18 @@ ApplyResult Core::Apply(const Event& event) {
                  [&](const BackendInventory& e) { OnInventory(e, now, actions); },
              },
              event.body);
+  if (std::holds_alternative<PolicyChanged>(event.body) && result.status.ok()) {
+    RebuildQueueIndexes();  // Budgets may have changed.
+  }
+  if (!(std::holds_alternative<JobSubmitted>(event.body) ||
+        std::holds_alternative<JobCancelled>(event.body) ||
+        std::holds_alternative<Tick>(event.body) || std::holds_alternative<TaskStarting>(event.body) ||
+        std::holds_alternative<TaskRunning>(event.body) ||
+        std::holds_alternative<TaskExited>(event.body) ||
+        std::holds_alternative<TaskFailed>(event.body) ||
+        std::holds_alternative<AciGroupDeleted>(event.body))) {
+    visit_all_ = true;  // Nodes, policy or recovery: what can ever fit may have changed.
+  }
   FlushDeletes(now, actions);
   if (!reconciling(now)) {  // Place nothing new before the backends said what they run.
     // What a short queue needs a full pass for at once: a job that entered the queue (its

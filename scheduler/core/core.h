@@ -51,6 +51,9 @@ struct CoreConfig {
   // reservations, backfill, burst decisions for every queued job) runs at most this often; the
   // events in between only start jobs at the head of the queue that fit now (core_schedule.cc).
   absl::Duration full_pass_interval = absl::Seconds(1);
+  // Past the reservation horizon a full pass visits only the jobs whose decision can change
+  // (queue_index.cc). false: it visits every job — the reference the indexes are tested against.
+  bool index_deep_queue = true;
 };
 
 struct ApplyResult {
@@ -126,6 +129,7 @@ class Core {
     int infra_failures = 0;     // Attempts the infrastructure failed.
     std::string pending_class;
     bool queued = false;
+    absl::Time indexed_deadline;  // Its key in by_deadline_ while queued.
   };
   struct AciGroup {
     std::string job_id;
@@ -182,6 +186,17 @@ class Core {
   // pool, ACI's usage or the policy; `force`: a full pass whatever the queue.
   void Schedule(absl::Time now, bool changed, bool force, std::vector<Action>& actions);
   void FullPass(absl::Time now, std::vector<Action>& actions);
+  struct Pass;  // A full pass's working state (core_schedule.cc).
+  // Places, reserves, bursts or explains one queued job (steps 2-4 above).
+  void DecideQueued(JobRecord& rec, Pass& pass, absl::Time now, std::vector<Action>& actions);
+  // Past the reservation horizon, the jobs (from `from` on, in queue order) whose decision can
+  // differ from their last one: never decided, blocked by an ACI limit or infeasible, due to
+  // burst by now, or small enough for the pool's free cpu (queue_index.cc).
+  std::vector<JobRecord*> DeepCandidates(const QueueKey& from, absl::Duration last_prediction,
+                                         absl::Time now) const;
+  void IndexQueued(JobRecord& rec);
+  void UnindexQueued(JobRecord& rec);
+  void RebuildQueueIndexes();
   // Starts queued jobs in queue order while they fit the pool now; stops at the first that does
   // not (so nothing ahead of a job is delayed by it). Jobs that do not want the pool, are in
   // back-off or fit no node at all are passed over.
@@ -214,6 +229,15 @@ class Core {
   absl::flat_hash_map<std::string, JobRecord*> index_;  // id -> jobs_ entry, for lookups.
   std::map<std::string, std::string> idempotency_;  // key -> job id
   std::map<QueueKey, JobRecord*> queue_;
+  // Indexes of the queue for DeepCandidates (queue_index.cc); entries sort by their first field,
+  // then queue order.
+  using IndexedJob = std::pair<QueueKey, JobRecord*>;
+  std::set<std::pair<absl::Time, IndexedJob>> by_deadline_;  // Burstable: queued_since + budget.
+  std::set<std::pair<int64_t, IndexedJob>> by_cpu_;
+  std::set<IndexedJob> aci_only_;
+  std::set<IndexedJob> undecided_;  // Not yet decided by a full pass.
+  std::set<IndexedJob> blocked_;    // Last decided: blocked by a limit, or infeasible.
+  bool visit_all_ = true;           // Nodes or policy changed: the next pass visits every job.
   NodePool pool_;
   Feedback feedback_;
   std::map<std::string, AciGroup> groups_;

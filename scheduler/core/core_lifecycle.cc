@@ -69,12 +69,14 @@ void Core::Enqueue(JobRecord& rec, absl::Time now) {
   ++enqueues_;
   rec.queued_since = std::max(now, rec.retry_at);
   queue_.emplace(QueueKey{-rec.job.spec().priority(), rec.seq}, &rec);
+  IndexQueued(rec);
 }
 
 void Core::Dequeue(JobRecord& rec) {
   if (!rec.queued) return;
   rec.queued = false;
   queue_.erase(QueueKey{-rec.job.spec().priority(), rec.seq});
+  UnindexQueued(rec);
 }
 
 TaskFootprint Core::FootprintOf(const JobRecord& rec, int attempt) const {

@@ -68,8 +68,9 @@ absl::Time Core::ExpectedEnd(const JobRecord& rec, absl::Time now) const {
   return end > now ? end : now + std::max({(now - start) / 2, expected / 4, absl::Seconds(5)});
 }
 
-CapacityProfile& Core::ProfileOf(const NodeInfo& node, absl::Time now,
-                                 absl::flat_hash_map<const NodeInfo*, CapacityProfile>& profiles) const {
+CapacityProfile& Core::ProfileOf(
+    const NodeInfo& node, absl::Time now,
+    absl::flat_hash_map<const NodeInfo*, CapacityProfile>& profiles) const {
   auto it = profiles.find(&node);
   if (it != profiles.end()) return it->second;
   CapacityProfile profile(now, node.Free());
@@ -162,8 +163,7 @@ void Core::PlaceHead(absl::Time now, std::vector<Action>& actions) {
   for (auto it = queue_.begin(); it != queue_.end();) {
     JobRecord& rec = *it->second;
     ++it;  // Placing the job takes it out of the queue.
-    if (rec.retry_at > now ||
-        rec.job.spec().burst_mode() == spillway::v1::BURST_MODE_ACI_ONLY ||
+    if (rec.retry_at > now || rec.job.spec().burst_mode() == spillway::v1::BURST_MODE_ACI_ONLY ||
         rec.pending_class == kPendingInfeasible) {
       continue;
     }
@@ -181,177 +181,204 @@ void Core::PlaceHead(absl::Time now, std::vector<Action>& actions) {
       continue;
     }
     RecordDecision(rec, "placed", placed.Explain(), {}, absl::ZeroDuration(), now);
-    PlaceOnVm(rec, *placed.node, absl::StrCat("placed on vm node ", placed.node->id), now,
-              actions);
+    PlaceOnVm(rec, *placed.node, absl::StrCat("placed on vm node ", placed.node->id), now, actions);
   }
 }
 
-void Core::FullPass(absl::Time now, std::vector<Action>& actions) {
-  last_full_pass_ = now;
-  ++full_passes_;
-  const PlacementOptions options = Options();
-  const absl::Duration aci_latency = feedback_.AciStartLatency(policy_);
+// One full pass's working state.
+struct Core::Pass {
+  PlacementOptions options;
+  absl::Duration aci_latency;
+  AciPrices prices;
   // Built lazily, this pass only; keyed by node (nodes neither come nor go during a pass).
   absl::flat_hash_map<const NodeInfo*, CapacityProfile> profiles;
   int reservations = 0;
-  AciUsage usage = CurrentAciUsage(now);  // Kept up to date as this pass bursts.
-  const AciPrices prices = PricesOf(policy_);
-  auto burst = [&](JobRecord& rec, const BurstInput& input, const BurstDecision& decision,
-                   const std::map<std::string, int>& rejections) {
-    RecordDecision(rec, "burst", decision.message, rejections, input.predicted_vm_wait, now);
-    BurstToAci(rec, decision.message, now, actions);
-    ++usage.groups;
-    usage.cpu_millis += input.request.cpu_millis;
-    usage.spend_rate_micro_usd_per_hour += AciHourlyRateMicroUsd(input.request, prices);
-    ++usage.creates_last_5min;
-    ++usage.creates_last_hour;
-  };
+  AciUsage usage;  // Kept up to date as this pass bursts.
   absl::Duration last_prediction = absl::ZeroDuration();
-
-  // Snapshot: placing a job edits the queue.
   // Within a pass the pool only fills and reservations only grow, so a job without constraints
   // that found no room fails again for any job of its shape (cpu, memory) expected to run at
   // least as long: the shortest such failure per shape, with its rejections.
   std::map<std::pair<int64_t, int64_t>, std::pair<absl::Duration, std::map<std::string, int>>>
       failed_shapes;
-  std::vector<JobRecord*> order;
-  order.reserve(queue_.size());
-  for (const auto& [key, queued] : queue_) order.push_back(queued);
 
-  for (JobRecord* queued : order) {
-    JobRecord& rec = *queued;
-    if (rec.retry_at > now) continue;
-    const auto& spec = rec.job.spec();
-    const PlacementRequest request = RequestOf(rec);
-    const absl::Duration duration = Unbounded(spec)
-                                        ? absl::InfiniteDuration()
-                                        : feedback_.ExpectedDuration(spec, policy_);
-    const absl::Duration waited = now - rec.queued_since;
-    BurstInput input;
-    input.request = RoundToAciGranularity(rec.request);
-    input.mode = spec.burst_mode() == spillway::v1::BURST_MODE_UNSPECIFIED
-                     ? spillway::v1::BURST_MODE_ALLOWED
-                     : spec.burst_mode();
-    input.waited = waited;
-    input.max_wait = EffectiveMaxWait(spec, policy_);
-    input.aci_start_latency = aci_latency;
-    input.expected_duration = Unbounded(spec) ? absl::Hours(1) : duration;
-
-    std::map<std::string, int> rejections;
-    if (input.mode != spillway::v1::BURST_MODE_ACI_ONLY) {
-      // 2. VM pool first, respecting reservations of jobs ahead.
-      const NodeFilter reserved = [&](const NodeInfo& node) {
-        auto it = profiles.find(&node);
-        return it == profiles.end() || !it->second.has_reservations() ||
-               it->second.FitsDuring(now, duration, rec.request);
-      };
-      const bool plain = spec.node_selector().empty() && spec.anti_affinity().empty() &&
-                         spec.affinity().empty();
-      const std::pair<int64_t, int64_t> shape{rec.request.cpu_millis, rec.request.memory_mib};
-      const bool past_horizon = reservations >= config_.max_reservations;
-      const auto& free_cpu = pool_.free_cpu_index();
-      PlacementResult placed;
-      bool explained = true;
-      auto cached = plain ? failed_shapes.find(shape) : failed_shapes.end();
-      if (cached != failed_shapes.end() && cached->second.first <= duration) {
-        placed.rejections = cached->second.second;
-      } else if (past_horizon &&
-                 (free_cpu.empty() || free_cpu.rbegin()->first < rec.request.cpu_millis)) {
-        explained = false;  // No node has the cpu free: skip the walk (explained if needed).
-      } else {
-        placed = Place(pool_, request, options, &reserved);
-        if (plain && placed.node == nullptr &&
-            (cached == failed_shapes.end() || duration < cached->second.first)) {
-          failed_shapes[shape] = {duration, placed.rejections};
-        }
-      }
-      if (placed.node != nullptr) {
-        auto it = profiles.find(placed.node);
-        if (it != profiles.end()) it->second.Reserve(now, duration, rec.request);
-        RecordDecision(rec, "placed", placed.Explain(), {}, absl::ZeroDuration(), now);
-        PlaceOnVm(rec, *placed.node, absl::StrCat("placed on vm node ", placed.node->id), now,
-                  actions);
-        continue;
-      }
-      rejections = placed.rejections;
-      // 3. Predicted VM start.
-      absl::Time start = absl::InfiniteFuture();
-      const NodeInfo* best = nullptr;
-      bool any_could_fit = false;
-      if (!past_horizon) {
-        for (const auto& [node_id, node] : pool_.nodes()) {
-          if (!CouldEverFit(node, request)) continue;
-          any_could_fit = true;
-          const absl::Time t = ProfileOf(node, now, profiles).EarliestFit(rec.request, duration);
-          if (t < start) {
-            start = t;
-            best = &node;
-          }
-        }
-        input.predicted_vm_wait =
-            start == absl::InfiniteFuture() ? absl::InfiniteDuration() : start - now;
-        if (start != absl::InfiniteFuture()) last_prediction = input.predicted_vm_wait;
-      } else {
-        // Beyond the reservation horizon: at least as long as the last job that got one.
-        for (const auto& [node_id, node] : pool_.nodes()) {
-          if (CouldEverFit(node, request)) {
-            any_could_fit = true;
-            break;
-          }
-        }
-        input.predicted_vm_wait = any_could_fit ? last_prediction : absl::InfiniteDuration();
-      }
-      // Deep in the queue the message is built only when it is recorded (below).
-      BurstDecision decision = DecideBurst(input, usage, policy_, /*explain=*/!past_horizon);
-      if (!explained && decision.burst) {
-        placed = Place(pool_, request, options, &reserved);
-        rejections = placed.rejections;
-        explained = true;
-      }
-      if (decision.burst) {
-        if (past_horizon) decision = DecideBurst(input, usage, policy_);
-        burst(rec, input, decision, rejections);
-        continue;
-      }
-      if (best != nullptr) {
-        profiles.at(best).Reserve(start, duration, rec.request);
-        ++reservations;
-      }
-      const std::string previous_class = rec.pending_class;
-      if (!any_could_fit && decision.pending_class != kPendingWaitingForVm) {
-        rec.pending_class =
-            input.mode == spillway::v1::BURST_MODE_VM_ONLY || !policy_.burst_enabled()
-                ? kPendingInfeasible
-                : decision.pending_class;
-      } else {
-        rec.pending_class = decision.pending_class;
-      }
-      const char* outcome = any_could_fit ? "queued" : "infeasible";
-      // Deep in the queue (past the reservation horizon) nothing new was predicted: keep the
-      // explanation until the job's class or outcome changes, instead of re-formatting it for
-      // every queued job on every event.
-      if (past_horizon && rec.pending_class == previous_class &&
-          rec.job.last_decision().outcome() == outcome) {
-        continue;
-      }
-      if (!explained) placed = Place(pool_, request, options, &reserved);
-      if (past_horizon) decision = DecideBurst(input, usage, policy_);
-      std::string message = absl::StrCat(placed.Explain(), "; ", decision.message);
-      RecordDecision(rec, outcome, message, rejections, input.predicted_vm_wait, now);
-      rec.job.set_reason(std::move(message));
-      continue;
-    }
-    // ACI-only.
-    input.predicted_vm_wait = absl::InfiniteDuration();
-    BurstDecision decision = DecideBurst(input, usage, policy_);
-    if (decision.burst) {
-      burst(rec, input, decision, {});
-      continue;
-    }
-    rec.pending_class = decision.pending_class;
-    RecordDecision(rec, "queued", decision.message, {}, input.predicted_vm_wait, now);
-    rec.job.set_reason(decision.message);
+  void Burst(Core& core, JobRecord& rec, const BurstInput& input, const BurstDecision& decision,
+             const std::map<std::string, int>& rejections, absl::Time now,
+             std::vector<Action>& actions) {
+    core.RecordDecision(rec, "burst", decision.message, rejections, input.predicted_vm_wait, now);
+    core.BurstToAci(rec, decision.message, now, actions);
+    ++usage.groups;
+    usage.cpu_millis += input.request.cpu_millis;
+    usage.spend_rate_micro_usd_per_hour += AciHourlyRateMicroUsd(input.request, prices);
+    ++usage.creates_last_5min;
+    ++usage.creates_last_hour;
   }
+};
+
+void Core::FullPass(absl::Time now, std::vector<Action>& actions) {
+  last_full_pass_ = now;
+  ++full_passes_;
+  Pass pass;
+  pass.options = Options();
+  pass.aci_latency = feedback_.AciStartLatency(policy_);
+  pass.prices = PricesOf(policy_);
+  pass.usage = CurrentAciUsage(now);
+  auto decide = [&](JobRecord& rec) {
+    if (rec.retry_at > now) return;  // Still undecided.
+    DecideQueued(rec, pass, now, actions);
+    if (!rec.queued) return;  // Placed or burst: out of the indexes.
+    const IndexedJob entry{QueueKey{-rec.job.spec().priority(), rec.seq}, &rec};
+    undecided_.erase(entry);
+    if (rec.pending_class == kPendingWaitingForVm || rec.pending_class == kPendingVmOnly ||
+        rec.pending_class == kPendingBurstDisabled) {
+      blocked_.erase(entry);
+    } else {
+      blocked_.insert(entry);
+    }
+  };
+  // Up to the reservation horizon every job, in queue order (deciding a job may take it out of
+  // the queue: step past it first).
+  auto it = queue_.begin();
+  const bool visit_all = visit_all_ || !config_.index_deep_queue;
+  while (it != queue_.end() && (visit_all || pass.reservations < config_.max_reservations)) {
+    JobRecord& rec = *it->second;
+    ++it;
+    decide(rec);
+  }
+  visit_all_ = false;
+  if (it == queue_.end()) return;
+  // Past it, only the jobs whose decision can change (queue_index.cc).
+  for (JobRecord* rec : DeepCandidates(it->first, pass.last_prediction, now)) decide(*rec);
+}
+
+void Core::DecideQueued(JobRecord& rec, Pass& pass, absl::Time now, std::vector<Action>& actions) {
+  const auto& spec = rec.job.spec();
+  const PlacementRequest request = RequestOf(rec);
+  const absl::Duration duration =
+      Unbounded(spec) ? absl::InfiniteDuration() : feedback_.ExpectedDuration(spec, policy_);
+  const absl::Duration waited = now - rec.queued_since;
+  BurstInput input;
+  input.request = RoundToAciGranularity(rec.request);
+  input.mode = spec.burst_mode() == spillway::v1::BURST_MODE_UNSPECIFIED
+                   ? spillway::v1::BURST_MODE_ALLOWED
+                   : spec.burst_mode();
+  input.waited = waited;
+  input.max_wait = EffectiveMaxWait(spec, policy_);
+  input.aci_start_latency = pass.aci_latency;
+  input.expected_duration = Unbounded(spec) ? absl::Hours(1) : duration;
+
+  std::map<std::string, int> rejections;
+  if (input.mode != spillway::v1::BURST_MODE_ACI_ONLY) {
+    // 2. VM pool first, respecting reservations of jobs ahead.
+    const NodeFilter reserved = [&](const NodeInfo& node) {
+      auto it = pass.profiles.find(&node);
+      return it == pass.profiles.end() || !it->second.has_reservations() ||
+             it->second.FitsDuring(now, duration, rec.request);
+    };
+    const bool plain =
+        spec.node_selector().empty() && spec.anti_affinity().empty() && spec.affinity().empty();
+    const std::pair<int64_t, int64_t> shape{rec.request.cpu_millis, rec.request.memory_mib};
+    const bool past_horizon = pass.reservations >= config_.max_reservations;
+    const auto& free_cpu = pool_.free_cpu_index();
+    PlacementResult placed;
+    bool explained = true;
+    auto cached = plain ? pass.failed_shapes.find(shape) : pass.failed_shapes.end();
+    if (cached != pass.failed_shapes.end() && cached->second.first <= duration) {
+      placed.rejections = cached->second.second;
+    } else if (past_horizon &&
+               (free_cpu.empty() || free_cpu.rbegin()->first < rec.request.cpu_millis)) {
+      explained = false;  // No node has the cpu free: skip the walk (explained if needed).
+    } else {
+      placed = Place(pool_, request, pass.options, &reserved);
+      if (plain && placed.node == nullptr &&
+          (cached == pass.failed_shapes.end() || duration < cached->second.first)) {
+        pass.failed_shapes[shape] = {duration, placed.rejections};
+      }
+    }
+    if (placed.node != nullptr) {
+      auto it = pass.profiles.find(placed.node);
+      if (it != pass.profiles.end()) it->second.Reserve(now, duration, rec.request);
+      RecordDecision(rec, "placed", placed.Explain(), {}, absl::ZeroDuration(), now);
+      PlaceOnVm(rec, *placed.node, absl::StrCat("placed on vm node ", placed.node->id), now,
+                actions);
+      return;
+    }
+    rejections = placed.rejections;
+    // 3. Predicted VM start.
+    absl::Time start = absl::InfiniteFuture();
+    const NodeInfo* best = nullptr;
+    bool any_could_fit = false;
+    if (!past_horizon) {
+      for (const auto& [node_id, node] : pool_.nodes()) {
+        if (!CouldEverFit(node, request)) continue;
+        any_could_fit = true;
+        const absl::Time t = ProfileOf(node, now, pass.profiles).EarliestFit(rec.request, duration);
+        if (t < start) {
+          start = t;
+          best = &node;
+        }
+      }
+      input.predicted_vm_wait =
+          start == absl::InfiniteFuture() ? absl::InfiniteDuration() : start - now;
+      if (start != absl::InfiniteFuture()) pass.last_prediction = input.predicted_vm_wait;
+    } else {
+      // Beyond the reservation horizon: at least as long as the last job that got one.
+      for (const auto& [node_id, node] : pool_.nodes()) {
+        if (CouldEverFit(node, request)) {
+          any_could_fit = true;
+          break;
+        }
+      }
+      input.predicted_vm_wait = any_could_fit ? pass.last_prediction : absl::InfiniteDuration();
+    }
+    // Deep in the queue the message is built only when it is recorded (below).
+    BurstDecision decision = DecideBurst(input, pass.usage, policy_, /*explain=*/!past_horizon);
+    if (!explained && decision.burst) {
+      placed = Place(pool_, request, pass.options, &reserved);
+      rejections = placed.rejections;
+      explained = true;
+    }
+    if (decision.burst) {
+      if (past_horizon) decision = DecideBurst(input, pass.usage, policy_);
+      pass.Burst(*this, rec, input, decision, rejections, now, actions);
+      return;
+    }
+    if (best != nullptr) {
+      pass.profiles.at(best).Reserve(start, duration, rec.request);
+      ++pass.reservations;
+    }
+    const std::string previous_class = rec.pending_class;
+    if (!any_could_fit && decision.pending_class != kPendingWaitingForVm) {
+      rec.pending_class = input.mode == spillway::v1::BURST_MODE_VM_ONLY || !policy_.burst_enabled()
+                              ? kPendingInfeasible
+                              : decision.pending_class;
+    } else {
+      rec.pending_class = decision.pending_class;
+    }
+    const char* outcome = any_could_fit ? "queued" : "infeasible";
+    // Deep in the queue (past the reservation horizon) nothing new was predicted: keep the
+    // explanation until the job's class or outcome changes, instead of re-formatting it for
+    // every queued job on every event.
+    if (past_horizon && rec.pending_class == previous_class &&
+        rec.job.last_decision().outcome() == outcome) {
+      return;
+    }
+    if (!explained) placed = Place(pool_, request, pass.options, &reserved);
+    if (past_horizon) decision = DecideBurst(input, pass.usage, policy_);
+    std::string message = absl::StrCat(placed.Explain(), "; ", decision.message);
+    RecordDecision(rec, outcome, message, rejections, input.predicted_vm_wait, now);
+    rec.job.set_reason(std::move(message));
+    return;
+  }
+  // ACI-only.
+  input.predicted_vm_wait = absl::InfiniteDuration();
+  BurstDecision decision = DecideBurst(input, pass.usage, policy_);
+  if (decision.burst) {
+    pass.Burst(*this, rec, input, decision, {}, now, actions);
+    return;
+  }
+  rec.pending_class = decision.pending_class;
+  RecordDecision(rec, "queued", decision.message, {}, input.predicted_vm_wait, now);
+  rec.job.set_reason(decision.message);
 }
 
 }  // namespace spillway

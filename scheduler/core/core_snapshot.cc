@@ -107,6 +107,7 @@ absl::Status Core::Restore(const spillway::core::v1::CoreSnapshot& in) {
     rec.queued = j.queued();
     if (rec.queued) queue_.emplace(QueueKey{-rec.job.spec().priority(), rec.seq}, &rec);
   }
+  RebuildQueueIndexes();
   idempotency_.clear();
   for (const auto& [key, id] : in.idempotency()) idempotency_[key] = id;
   pool_ = NodePool();

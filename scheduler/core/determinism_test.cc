@@ -4,19 +4,32 @@
 #include <random>
 
 #include "absl/strings/str_format.h"
+#include "gmock/gmock.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
-
-#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "scheduler/core/core_test_harness.h"
 
 namespace spillway {
 namespace {
 
-std::vector<Event> RandomWorkload(uint64_t seed, int steps) {
+// A short reservation horizon: the queue is "long" (throttled full passes, deep-queue indexes)
+// most of the time.
+CoreConfig ShortHorizon(bool index_deep_queue = true) {
+  CoreConfig config = CoreHarness::MakeConfig(DefaultPolicy());
+  config.max_reservations = 3;
+  config.index_deep_queue = index_deep_queue;
+  config.policy.set_aci_max_groups(4);  // Bursts get blocked: jobs queue up.
+  config.policy.set_aci_creates_per_5min(6);
+  return config;
+}
+
+// Budgets are drawn from [0, max_wait_s) seconds.
+std::vector<Event> RandomWorkload(uint64_t seed, int steps,
+                                  CoreConfig config = CoreHarness::MakeConfig(DefaultPolicy()),
+                                  int max_wait_s = 120) {
   std::mt19937_64 rng(seed);
-  Core driver(CoreHarness::MakeConfig(DefaultPolicy()));
+  Core driver(std::move(config));
   std::vector<Event> events;
   absl::Time now = absl::FromUnixSeconds(1767225600);
   std::vector<Action> outstanding;
@@ -33,7 +46,7 @@ std::vector<Event> RandomWorkload(uint64_t seed, int steps) {
     const int roll = static_cast<int>(rng() % 100);
     if (roll < 35) {
       auto spec = MakeSpec("job", 250 * (1 + rng() % 8), 256 * (1 + rng() % 8));
-      SetDurations(spec, absl::Seconds(30 + rng() % 600), absl::Seconds(rng() % 120));
+      SetDurations(spec, absl::Seconds(30 + rng() % 600), absl::Seconds(rng() % max_wait_s));
       spec.set_migratable(rng() % 2 == 0);
       spec.set_priority(static_cast<int>(rng() % 3) * 100);
       if (rng() % 5 == 0) spec.set_restart_policy(spillway::v1::RESTART_POLICY_ON_FAILURE);
@@ -79,8 +92,9 @@ struct Replay {
   std::vector<std::string> jobs;
 };
 
-Replay ReplayInto(const std::vector<Event>& events) {
-  Core core(CoreHarness::MakeConfig(DefaultPolicy()));
+Replay ReplayInto(const std::vector<Event>& events,
+                  CoreConfig config = CoreHarness::MakeConfig(DefaultPolicy())) {
+  Core core(std::move(config));
   Replay out;
   for (const Event& e : events) {
     ApplyResult r = core.Apply(e);
@@ -120,6 +134,19 @@ TEST(DeterminismTest, TheWorkloadBurstsAndPlaces) {
   EXPECT_GT(aci, 0);
 }
 
+// Visiting only the deep-queue jobs whose decision can change gives exactly what visiting every
+// job gives: the same actions and the same job records (decisions and reasons included).
+TEST(DeterminismTest, DeepQueueIndexesChangeNothing) {
+  for (uint64_t seed : {3, 11, 12345}) {
+    const std::vector<Event> events = RandomWorkload(seed, 3000, ShortHorizon(), 1800);
+    const Replay indexed = ReplayInto(events, ShortHorizon(/*index_deep_queue=*/true));
+    const Replay visit_all = ReplayInto(events, ShortHorizon(/*index_deep_queue=*/false));
+    ASSERT_GT(indexed.actions.size(), 200u);
+    EXPECT_EQ(indexed.actions, visit_all.actions) << "seed " << seed;
+    EXPECT_EQ(indexed.jobs, visit_all.jobs) << "seed " << seed;
+  }
+}
+
 std::string Deterministic(const google::protobuf::Message& m) {
   std::string bytes;
   google::protobuf::io::StringOutputStream stream(&bytes);
@@ -132,23 +159,27 @@ std::string Deterministic(const google::protobuf::Message& m) {
 
 // A core restored from a snapshot taken mid-way behaves exactly like the core that kept going.
 TEST(SnapshotTest, RestoredCoreContinuesIdentically) {
-  const std::vector<Event> events = RandomWorkload(99, 1500);
-  for (size_t cut : {size_t{1}, events.size() / 3, events.size() / 2, events.size() - 1}) {
-    Core original(CoreHarness::MakeConfig(DefaultPolicy()));
-    for (size_t i = 0; i < cut; ++i) original.Apply(events[i]);
-    // Through bytes, as the store keeps it.
-    spillway::core::v1::CoreSnapshot snapshot;
-    ASSERT_TRUE(snapshot.ParseFromString(original.Snapshot().SerializeAsString()));
-    Core restored(CoreHarness::MakeConfig(DefaultPolicy()));
-    ASSERT_TRUE(restored.Restore(snapshot).ok());
-    EXPECT_EQ(Deterministic(restored.Snapshot()), Deterministic(original.Snapshot())) << cut;
-    std::vector<std::string> a, b;
-    for (size_t i = cut; i < events.size(); ++i) {
-      for (const auto& x : original.Apply(events[i]).actions) a.push_back(DescribeAction(x));
-      for (const auto& x : restored.Apply(events[i]).actions) b.push_back(DescribeAction(x));
+  for (const bool short_horizon : {false, true}) {
+    const CoreConfig config =
+        short_horizon ? ShortHorizon() : CoreHarness::MakeConfig(DefaultPolicy());
+    const std::vector<Event> events = RandomWorkload(99, 1500, config);
+    for (size_t cut : {size_t{1}, events.size() / 3, events.size() / 2, events.size() - 1}) {
+      Core original(config);
+      for (size_t i = 0; i < cut; ++i) original.Apply(events[i]);
+      // Through bytes, as the store keeps it.
+      spillway::core::v1::CoreSnapshot snapshot;
+      ASSERT_TRUE(snapshot.ParseFromString(original.Snapshot().SerializeAsString()));
+      Core restored(config);
+      ASSERT_TRUE(restored.Restore(snapshot).ok());
+      EXPECT_EQ(Deterministic(restored.Snapshot()), Deterministic(original.Snapshot())) << cut;
+      std::vector<std::string> a, b;
+      for (size_t i = cut; i < events.size(); ++i) {
+        for (const auto& x : original.Apply(events[i]).actions) a.push_back(DescribeAction(x));
+        for (const auto& x : restored.Apply(events[i]).actions) b.push_back(DescribeAction(x));
+      }
+      EXPECT_EQ(a, b) << "cut at " << cut;
+      EXPECT_EQ(Deterministic(restored.Snapshot()), Deterministic(original.Snapshot())) << cut;
     }
-    EXPECT_EQ(a, b) << "cut at " << cut;
-    EXPECT_EQ(Deterministic(restored.Snapshot()), Deterministic(original.Snapshot())) << cut;
   }
 }
 
@@ -168,7 +199,8 @@ TEST(SnapshotTest, ForgetsOldFinishedJobsAndTheirKeysOnly) {
   ASSERT_NE(restored.FindJob(running), nullptr);
   EXPECT_EQ(restored.pool().Find("vm-1")->allocated, (Resources{100, 100}));
   // The remaining key still deduplicates; ids keep counting up (never reused).
-  ApplyResult again = restored.Apply({h.now(), JobSubmitted{MakeSpec("running", 100, 100), "k-new"}});
+  ApplyResult again =
+      restored.Apply({h.now(), JobSubmitted{MakeSpec("running", 100, 100), "k-new"}});
   EXPECT_EQ(again.job_id, running);
   ApplyResult fresh = restored.Apply({h.now(), JobSubmitted{MakeSpec("x", 100, 100), ""}});
   EXPECT_EQ(fresh.job_id, "job-00000003");

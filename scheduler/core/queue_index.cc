@@ -1,0 +1,87 @@
+// Indexes of the queue that let a full pass skip the deep queue's unchanged jobs.
+//
+// Past the reservation horizon a job is predicted to wait as long as the last job that got a
+// reservation (last_prediction), so its decision differs from its last one only if
+//   - it was never decided (just queued, or in retry back-off at the last pass),
+//   - its last decision was blocked (an ACI limit, the circuit, infeasible): limits move,
+//   - it is due to burst: ACI-only; or its deadline (queued_since + wait budget) is reached —
+//     by now for the fixed-wait strategy, by now + last_prediction for the cost-aware one (its
+//     waited + predicted wait breaks the budget); every job for burst-when-unschedulable,
+//   - or it could backfill: its cpu fits the largest free cpu on a node.
+// Everything else keeps its class and explanation, so the pass need not visit it. Changes to
+// nodes, the policy or recovery set visit_all_ (the next pass visits every job).
+#include <algorithm>
+
+#include "scheduler/core/core.h"
+#include "scheduler/model/policy.h"
+
+namespace spillway {
+
+void Core::IndexQueued(JobRecord& rec) {
+  const IndexedJob entry{QueueKey{-rec.job.spec().priority(), rec.seq}, &rec};
+  const auto mode = rec.job.spec().burst_mode();
+  if (mode == spillway::v1::BURST_MODE_ACI_ONLY) {
+    aci_only_.insert(entry);
+  } else if (mode != spillway::v1::BURST_MODE_VM_ONLY) {
+    rec.indexed_deadline = rec.queued_since + EffectiveMaxWait(rec.job.spec(), policy_);
+    by_deadline_.insert({rec.indexed_deadline, entry});
+  }
+  by_cpu_.insert({rec.request.cpu_millis, entry});
+  undecided_.insert(entry);
+}
+
+void Core::UnindexQueued(JobRecord& rec) {
+  const IndexedJob entry{QueueKey{-rec.job.spec().priority(), rec.seq}, &rec};
+  aci_only_.erase(entry);
+  by_deadline_.erase({rec.indexed_deadline, entry});
+  by_cpu_.erase({rec.request.cpu_millis, entry});
+  undecided_.erase(entry);
+  blocked_.erase(entry);
+}
+
+void Core::RebuildQueueIndexes() {
+  by_deadline_.clear();
+  by_cpu_.clear();
+  aci_only_.clear();
+  undecided_.clear();
+  blocked_.clear();
+  for (const auto& [key, rec] : queue_) IndexQueued(*rec);
+  visit_all_ = true;
+}
+
+std::vector<Core::JobRecord*> Core::DeepCandidates(const QueueKey& from,
+                                                   absl::Duration last_prediction,
+                                                   absl::Time now) const {
+  std::vector<IndexedJob> picked;
+  auto add = [&](const IndexedJob& entry) {
+    if (entry.first >= from) picked.push_back(entry);
+  };
+  for (const IndexedJob& entry : undecided_) add(entry);
+  for (const IndexedJob& entry : blocked_) add(entry);
+  for (const IndexedJob& entry : aci_only_) add(entry);
+  if (policy_.burst_enabled()) {
+    const auto strategy = policy_.burst_strategy();
+    if (strategy == spillway::v1::BURST_STRATEGY_WHEN_UNSCHEDULABLE) {
+      for (const auto& [deadline, entry] : by_deadline_) add(entry);
+    } else {
+      const absl::Time due =
+          strategy == spillway::v1::BURST_STRATEGY_AFTER_MAX_WAIT ? now : now + last_prediction;
+      for (auto it = by_deadline_.begin(); it != by_deadline_.end() && it->first <= due; ++it) {
+        add(it->second);
+      }
+    }
+  }
+  const auto& free_cpu = pool_.free_cpu_index();
+  const int64_t largest_free = free_cpu.empty() ? 0 : free_cpu.rbegin()->first;
+  for (auto it = by_cpu_.begin(); it != by_cpu_.end() && it->first <= largest_free; ++it) {
+    add(it->second);
+  }
+  std::sort(picked.begin(), picked.end());
+  picked.erase(std::unique(picked.begin(), picked.end()), picked.end());
+  std::vector<JobRecord*> out;
+  out.reserve(picked.size());
+  for (const IndexedJob& entry : picked) out.push_back(entry.second);
+  return out;
+}
+
+}  // namespace spillway
