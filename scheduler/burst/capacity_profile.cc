@@ -37,9 +37,11 @@ bool CapacityProfile::FitsDuring(absl::Time start, absl::Duration duration,
   return true;
 }
 
-absl::Time CapacityProfile::EarliestFit(const Resources& request, absl::Duration duration) const {
+absl::Time CapacityProfile::EarliestFit(const Resources& request, absl::Duration duration,
+                                        absl::Time before) const {
   // Candidate starts are step boundaries: capacity only ever changes there.
   for (const Step& s : steps_) {
+    if (s.from >= before) break;
     if (s.free.Fits(request) && FitsDuring(s.from, duration, request)) return s.from;
   }
   return absl::InfiniteFuture();

@@ -20,8 +20,10 @@ class CapacityProfile {
   void AddRelease(absl::Time at, Resources resources);
 
   // Earliest start t >= now at which `request` fits throughout [t, t + duration);
-  // InfiniteFuture if never within the known releases.
-  absl::Time EarliestFit(const Resources& request, absl::Duration duration) const;
+  // InfiniteFuture if never within the known releases, or if not before `before` (a caller
+  // looking for the earliest start over many nodes passes the best so far).
+  absl::Time EarliestFit(const Resources& request, absl::Duration duration,
+                         absl::Time before = absl::InfiniteFuture()) const;
 
   // True if `request` fits throughout [start, start + duration).
   bool FitsDuring(absl::Time start, absl::Duration duration, const Resources& request) const;

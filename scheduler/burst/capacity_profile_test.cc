@@ -35,6 +35,11 @@ TEST(CapacityProfileTest, FitsOnlyAfterTwoReleases) {
   EXPECT_EQ(p.EarliestFit({4001, 8192}, absl::Hours(1)), absl::InfiniteFuture());
   // Memory is a dimension too: the cpu arrives at +10m but the memory only at +20m.
   EXPECT_EQ(p.EarliestFit({2000, 5000}, absl::Hours(1)), At(absl::Minutes(20)));
+  // Only starts before `before` count (another node already offers that start).
+  EXPECT_EQ(p.EarliestFit({2000, 4096}, absl::Hours(1), At(absl::Minutes(11))),
+            At(absl::Minutes(10)));
+  EXPECT_EQ(p.EarliestFit({2000, 4096}, absl::Hours(1), At(absl::Minutes(10))),
+            absl::InfiniteFuture());
 }
 
 TEST(CapacityProfileTest, ReleasesAtTheSameTimeAddUp) {

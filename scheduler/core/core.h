@@ -132,6 +132,10 @@ class Core {
     std::string pending_class;
     bool queued = false;
     absl::Time indexed_deadline;  // Its key in by_deadline_ while queued.
+    // ExpectedEnd's cache of the current attempt's start (placed, then running time).
+    mutable int cached_start_attempt = 0;
+    mutable bool cached_started = false;
+    mutable absl::Time cached_start;
   };
   struct AciGroup {
     std::string job_id;
@@ -180,6 +184,9 @@ class Core {
   // Stops a task a backend reported for an attempt the core no longer runs.
   void StopStale(const std::string& job_id, int attempt, std::vector<Action>& actions);
   TaskFootprint FootprintOf(const JobRecord& rec, int attempt) const;
+  // Attempt `attempt` of `rec` takes (gives back) its footprint on VM node `node_id`.
+  void AllocateTask(JobRecord& rec, const std::string& node_id, int attempt);
+  void ReleaseTask(JobRecord& rec, const std::string& node_id, int attempt);
   int MaxRestarts(const JobRecord& rec) const;
   JobRecord* Find(const std::string& id);
 
@@ -241,6 +248,8 @@ class Core {
   std::set<IndexedJob> blocked_;    // Last decided: blocked by a limit, or infeasible.
   bool visit_all_ = true;           // Nodes or policy changed: the next pass visits every job.
   NodePool pool_;
+  // The jobs with an attempt on each node (once per attempt): capacity profiles read them.
+  absl::flat_hash_map<std::string, std::vector<JobRecord*>> node_jobs_;
   Feedback feedback_;
   std::map<std::string, AciGroup> groups_;
   std::deque<std::string> pending_deletes_;  // Waiting for the delete budget.

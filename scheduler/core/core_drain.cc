@@ -26,7 +26,7 @@ void Core::StartMigration(JobRecord& rec, const NodeInfo* node, const std::strin
     spillway::v1::Attempt& a = NewAttempt(rec, spillway::v1::BACKEND_VM, now);
     a.set_node_id(node->id);
     rec.migration_attempt = a.number();
-    pool_.Allocate(node->id, FootprintOf(rec, a.number()));
+    AllocateTask(rec, node->id, a.number());
     actions.push_back(StartVmTask{rec.job.id(), a.number(), node->id, rec.job.spec()});
   } else {
     CreateAciGroup create = StartAciAttempt(rec, now);

@@ -79,6 +79,19 @@ void Core::Dequeue(JobRecord& rec) {
   UnindexQueued(rec);
 }
 
+void Core::AllocateTask(JobRecord& rec, const std::string& node_id, int attempt) {
+  pool_.Allocate(node_id, FootprintOf(rec, attempt));
+  node_jobs_[node_id].push_back(&rec);
+}
+
+void Core::ReleaseTask(JobRecord& rec, const std::string& node_id, int attempt) {
+  pool_.Release(node_id, FootprintOf(rec, attempt));
+  auto it = node_jobs_.find(node_id);
+  if (it == node_jobs_.end()) return;
+  auto job = std::find(it->second.begin(), it->second.end(), &rec);
+  if (job != it->second.end()) it->second.erase(job);
+}
+
 TaskFootprint Core::FootprintOf(const JobRecord& rec, int attempt) const {
   TaskFootprint f;
   f.task_id = absl::StrCat(rec.job.id(), "#", attempt);
@@ -98,7 +111,7 @@ void Core::EndAttempt(JobRecord& rec, int number, spillway::v1::JobState state,
   a.set_reason(reason);
   *a.mutable_finish_time() = ToTimestamp(now);
   if (a.backend() == spillway::v1::BACKEND_VM) {
-    pool_.Release(a.node_id(), FootprintOf(rec, number));
+    ReleaseTask(rec, a.node_id(), number);
     feedback_.ObserveVmRelease(now, rec.request.cpu_millis);
     if (stop_task) actions.push_back(StopVmTask{rec.job.id(), number, a.node_id(), reason});
   } else if (a.backend() == spillway::v1::BACKEND_ACI) {

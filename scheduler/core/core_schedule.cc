@@ -35,6 +35,17 @@ bool Unbounded(const spillway::v1::JobSpec& spec) {
   return spec.restart_policy() == spillway::v1::RESTART_POLICY_ALWAYS;
 }
 
+// True if `decision` predicted the same VM start (within a second) as `predicted` from `now`.
+bool SamePredictedStart(const spillway::v1::Decision& decision, absl::Duration predicted,
+                        absl::Time now) {
+  if (!decision.has_predicted_vm_wait()) return predicted == absl::InfiniteDuration();
+  if (predicted == absl::InfiniteDuration()) return false;
+  const absl::Time decided = absl::FromUnixNanos(
+      google::protobuf::util::TimeUtil::TimestampToNanoseconds(decision.time()));
+  const absl::Time before = decided + ToAbslDuration(decision.predicted_vm_wait());
+  return absl::AbsDuration(before - (now + predicted)) < absl::Seconds(1);
+}
+
 }  // namespace
 
 PlacementRequest Core::RequestOf(const JobRecord& rec) const {
@@ -57,9 +68,14 @@ PlacementOptions Core::Options() const {
 absl::Time Core::ExpectedEnd(const JobRecord& rec, absl::Time now) const {
   if (Unbounded(rec.job.spec())) return absl::InfiniteFuture();
   const spillway::v1::Attempt& a = rec.job.attempts(rec.current_attempt - 1);
-  const auto& started = a.has_start_time() ? a.start_time() : a.placed_time();
-  const absl::Time start =
-      absl::FromUnixNanos(google::protobuf::util::TimeUtil::TimestampToNanoseconds(started));
+  if (rec.cached_start_attempt != rec.current_attempt || rec.cached_started != a.has_start_time()) {
+    const auto& started = a.has_start_time() ? a.start_time() : a.placed_time();
+    rec.cached_start =
+        absl::FromUnixNanos(google::protobuf::util::TimeUtil::TimestampToNanoseconds(started));
+    rec.cached_start_attempt = rec.current_attempt;
+    rec.cached_started = a.has_start_time();
+  }
+  const absl::Time start = rec.cached_start;
   const absl::Duration expected = feedback_.ExpectedDuration(rec.job.spec(), policy_);
   const absl::Time end = start + expected;
   // Overran its estimate: run times are heavy-tailed, so the longer a job has run the longer it
@@ -74,13 +90,18 @@ CapacityProfile& Core::ProfileOf(
   auto it = profiles.find(&node);
   if (it != profiles.end()) return it->second;
   CapacityProfile profile(now, node.Free());
-  for (const std::string& task : node.tasks) {
-    auto job = index_.find(absl::string_view(task).substr(0, task.rfind('#')));
-    if (job == index_.end()) continue;
-    const JobRecord& rec = *job->second;
-    // A migration copy replaces the original: it ends when the job would.
-    const absl::Time end = rec.current_attempt != 0 ? ExpectedEnd(rec, now) : now;
-    profile.AddRelease(end, rec.request);
+  auto jobs = node_jobs_.find(node.id);
+  if (jobs != node_jobs_.end()) {
+    std::vector<std::pair<absl::Time, Resources>> releases;
+    releases.reserve(jobs->second.size());
+    for (const JobRecord* rec : jobs->second) {
+      // A migration copy replaces the original: it ends when the job would.
+      releases.push_back({rec->current_attempt != 0 ? ExpectedEnd(*rec, now) : now, rec->request});
+    }
+    // In time order each release only extends the last step.
+    std::sort(releases.begin(), releases.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [end, resources] : releases) profile.AddRelease(end, resources);
   }
   return profiles.emplace(&node, std::move(profile)).first->second;
 }
@@ -123,7 +144,7 @@ void Core::PlaceOnVm(JobRecord& rec, const NodeInfo& node, const std::string& wh
   a.set_node_id(node.id);
   rec.current_attempt = a.number();
   rec.pending_class.clear();
-  pool_.Allocate(node.id, FootprintOf(rec, a.number()));
+  AllocateTask(rec, node.id, a.number());
   rec.job.set_backend(spillway::v1::BACKEND_VM);
   rec.job.set_node_id(node.id);
   rec.job.clear_aci_group();
@@ -192,6 +213,7 @@ struct Core::Pass {
   AciPrices prices;
   // Built lazily, this pass only; keyed by node (nodes neither come nor go during a pass).
   absl::flat_hash_map<const NodeInfo*, CapacityProfile> profiles;
+  std::vector<const NodeInfo*> nodes;  // The pool's nodes in id order, listed on first use.
   int reservations = 0;
   AciUsage usage;  // Kept up to date as this pass bursts.
   absl::Duration last_prediction = absl::ZeroDuration();
@@ -200,6 +222,14 @@ struct Core::Pass {
   // least as long: the shortest such failure per shape, with its rejections.
   std::map<std::pair<int64_t, int64_t>, std::pair<absl::Duration, std::map<std::string, int>>>
       failed_shapes;
+
+  const std::vector<const NodeInfo*>& Nodes(const NodePool& pool) {
+    if (nodes.empty()) {
+      nodes.reserve(pool.nodes().size());
+      for (const auto& [id, node] : pool.nodes()) nodes.push_back(&node);
+    }
+    return nodes;
+  }
 
   void Burst(Core& core, JobRecord& rec, const BurstInput& input, const BurstDecision& decision,
              const std::map<std::string, int>& rejections, absl::Time now,
@@ -308,13 +338,14 @@ void Core::DecideQueued(JobRecord& rec, Pass& pass, absl::Time now, std::vector<
     const NodeInfo* best = nullptr;
     bool any_could_fit = false;
     if (!past_horizon) {
-      for (const auto& [node_id, node] : pool_.nodes()) {
-        if (!CouldEverFit(node, request)) continue;
+      for (const NodeInfo* node : pass.Nodes(pool_)) {
+        if (!CouldEverFit(*node, request)) continue;
         any_could_fit = true;
-        const absl::Time t = ProfileOf(node, now, pass.profiles).EarliestFit(rec.request, duration);
+        const absl::Time t =
+            ProfileOf(*node, now, pass.profiles).EarliestFit(rec.request, duration, start);
         if (t < start) {
           start = t;
-          best = &node;
+          best = node;
         }
       }
       input.predicted_vm_wait =
@@ -355,11 +386,13 @@ void Core::DecideQueued(JobRecord& rec, Pass& pass, absl::Time now, std::vector<
       rec.pending_class = decision.pending_class;
     }
     const char* outcome = any_could_fit ? "queued" : "infeasible";
-    // Deep in the queue (past the reservation horizon) nothing new was predicted: keep the
-    // explanation until the job's class or outcome changes, instead of re-formatting it for
-    // every queued job on every event.
-    if (past_horizon && rec.pending_class == previous_class &&
-        rec.job.last_decision().outcome() == outcome) {
+    // Keep the recorded explanation until the job's class or outcome changes — and, within the
+    // reservation horizon, its predicted start moves (by a second or more) — instead of
+    // re-formatting it for every queued job on every pass. Deep in the queue nothing new was
+    // predicted.
+    if (rec.pending_class == previous_class && rec.job.last_decision().outcome() == outcome &&
+        (past_horizon ||
+         SamePredictedStart(rec.job.last_decision(), input.predicted_vm_wait, now))) {
       return;
     }
     if (!explained) placed = Place(pool_, request, pass.options, &reserved);

@@ -111,19 +111,20 @@ absl::Status Core::Restore(const spillway::core::v1::CoreSnapshot& in) {
   idempotency_.clear();
   for (const auto& [key, id] : in.idempotency()) idempotency_[key] = id;
   pool_ = NodePool();
+  node_jobs_.clear();
   for (const auto& n : in.nodes()) {
     std::map<std::string, std::string> labels(n.labels().begin(), n.labels().end());
     pool_.Upsert(n.id(), Resources{n.cpu_millis(), n.memory_mib()}, std::move(labels));
     pool_.SetState(n.id(), static_cast<spillway::v1::NodeState>(n.state()));
   }
   // Node allocations: every live VM attempt holds its footprint on its node.
-  for (const auto& [id, rec] : jobs_) {
+  for (auto& [id, rec] : jobs_) {
     for (int n : {rec.current_attempt, rec.migration_attempt}) {
       if (n == 0 || n > rec.job.attempts_size()) continue;
       const auto& a = rec.job.attempts(n - 1);
       if (a.backend() == spillway::v1::BACKEND_VM && !a.has_finish_time() &&
           pool_.Find(a.node_id()) != nullptr) {
-        pool_.Allocate(a.node_id(), FootprintOf(rec, n));
+        AllocateTask(rec, a.node_id(), n);
       }
     }
   }

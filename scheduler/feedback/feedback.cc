@@ -15,10 +15,12 @@ constexpr absl::Duration kReleaseWindow = absl::Minutes(10);
 
 }  // namespace
 
-std::string Feedback::ClassOf(const spillway::v1::JobSpec& spec) {
-  auto it = spec.labels().find(kClassLabel);
+absl::string_view Feedback::ClassOf(const spillway::v1::JobSpec& spec) {
+  static const std::string* const kLabel = new std::string(kClassLabel);  // No per-call copy.
+  auto it = spec.labels().find(*kLabel);
   if (it != spec.labels().end()) return it->second;
-  return spec.image().empty() ? "(process)" : spec.image();
+  if (spec.image().empty()) return "(process)";
+  return spec.image();
 }
 
 void Feedback::ObserveAciStart(absl::Duration placed_to_running) {
@@ -26,7 +28,7 @@ void Feedback::ObserveAciStart(absl::Duration placed_to_running) {
 }
 
 void Feedback::ObserveRunTime(const spillway::v1::JobSpec& spec, absl::Duration run_time) {
-  const std::string cls = ClassOf(spec);
+  const std::string cls(ClassOf(spec));
   auto it = run_time_.find(cls);
   if (it == run_time_.end()) {
     if (run_time_.size() >= kMaxClasses) return;  // Bounded memory; the default applies.

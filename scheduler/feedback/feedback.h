@@ -18,6 +18,7 @@
 #include <map>
 #include <string>
 
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "proto/spillway/v1/admin.pb.h"
 #include "proto/spillway/v1/jobs.pb.h"
@@ -50,7 +51,8 @@ class Feedback {
   void Describe(absl::Time now, const spillway::v1::Policy& policy,
                 spillway::v1::Beliefs* out) const;
 
-  static std::string ClassOf(const spillway::v1::JobSpec& spec);
+  // A view into `spec` (or a constant): valid while `spec` is.
+  static absl::string_view ClassOf(const spillway::v1::JobSpec& spec);
 
   // Everything measured, for snapshots (core_snapshot.cc).
   void SaveTo(spillway::core::v1::FeedbackSnapshot* out) const;
@@ -64,7 +66,7 @@ class Feedback {
   };
 
   SampleWindow aci_start_{200};
-  std::map<std::string, SampleWindow> run_time_;
+  std::map<std::string, SampleWindow, std::less<>> run_time_;  // less<>: find by string_view.
   std::deque<std::pair<absl::Time, int64_t>> releases_;
   std::deque<Outcome> outcomes_;
   absl::Time open_until_ = absl::InfinitePast();
