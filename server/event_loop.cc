@@ -17,6 +17,7 @@ struct LoopContext::Batch {
   std::vector<Event> applied;   // Accepted by the core, for the commit.
   size_t committed = 0;         // applied[0, committed) are durable.
   std::vector<std::function<void(const absl::Status&)>> completions;
+  std::vector<std::function<void(const absl::Status&)>> acknowledgements;  // Before the actions.
 };
 
 ApplyResult LoopContext::Apply(EventBody body) {
@@ -38,6 +39,10 @@ ApplyResult LoopContext::Apply(EventBody body) {
 
 void LoopContext::Defer(std::function<void(const absl::Status& committed)> completion) {
   batch_.completions.push_back(std::move(completion));
+}
+
+void LoopContext::Acknowledge(std::function<void(const absl::Status& committed)> completion) {
+  batch_.acknowledgements.push_back(std::move(completion));
 }
 
 WatchId LoopContext::Watch(int64_t after_revision, std::shared_ptr<JobEventSink> sink) {
@@ -241,6 +246,8 @@ void EventLoop::RunBatch(std::vector<Command> commands) {
     ctx.Apply(Tick{});
   }
   const absl::Status committed = CommitApplied(batch);
+  // The commands' answers need only their events durable, not the backends' work.
+  for (auto& acknowledge : batch.acknowledgements) acknowledge(committed);
   if (committed.ok()) {
     ExecuteActions(batch.actions, now);
     PollBackends(batch, now);

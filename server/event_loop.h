@@ -17,7 +17,7 @@
 //   6. hands new job events to the watchers (in revision order, none twice, no gaps; only durable
 //      events);
 //   7. runs the deferred completions with step 3's status: a submit is acknowledged only once
-//      durable.
+//      durable (Acknowledge'd answers run right after step 3, before the actions leave).
 // A failed commit poisons the loop (fail-stop): the core already applied events the store does
 // not have, so nothing more is applied, executed or acknowledged until spillwayd restarts and
 // replays its store.
@@ -97,8 +97,13 @@ class LoopContext {
   ApplyResult Apply(EventBody body);
 
   // Runs `completion` on the loop thread once the batch is committed, with the commit's status
-  // (OK, or the store's error). Completions run in the order they were deferred.
+  // (OK, or the store's error), after the batch's actions were executed and its backends polled.
+  // Completions run in the order they were deferred.
   void Defer(std::function<void(const absl::Status& committed)> completion);
+  // Like Defer, but right after the commit of the commands (step 3), before their actions are
+  // executed: for answers that need only durability (SubmitJob, CancelJob), so a client does not
+  // wait for the backends. In order, before every Defer'd completion.
+  void Acknowledge(std::function<void(const absl::Status& committed)> completion);
 
   // Registers `sink` for every job event with revision > after_revision (after_revision must not
   // be ahead of core().revision()). Delivery starts after this batch's backend polling.

@@ -282,7 +282,7 @@ grpc::ServerUnaryReactor* JobServiceImpl::SubmitJob(grpc::CallbackServerContext*
       return;
     }
     Core* core = &ctx.core();
-    ctx.Defer([core, response, reactor, id = result.job_id,
+    ctx.Acknowledge([core, response, reactor, id = result.job_id,
                created = result.created](const absl::Status& committed) {
       if (!committed.ok()) {
         FinishWith(reactor, committed);
@@ -412,7 +412,7 @@ grpc::ServerUnaryReactor* JobServiceImpl::CancelJob(grpc::CallbackServerContext*
       return;
     }
     Core* core = &ctx.core();
-    ctx.Defer([core, request, response, reactor](const absl::Status& committed) {
+    ctx.Acknowledge([core, request, response, reactor](const absl::Status& committed) {
       if (!committed.ok()) {
         FinishWith(reactor, committed);
         return;
