@@ -1,65 +1,28 @@
 #include "sim/reference.h"
 
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "scheduler/burst/burst_decision.h"
 #include "scheduler/model/money.h"
 #include "scheduler/model/policy.h"
+#include "sim/reference_dual.h"
 
 namespace spillway {
 namespace sim {
 namespace {
 
-// Least overlap of [s, s + length) with [w0, w1) over s in [s_lo, s_hi]: the overlap is a
-// trapezoid in s, so its minimum is at an end of the range.
-int64_t MinOverlap(int64_t s_lo, int64_t s_hi, int64_t length, int64_t w0, int64_t w1) {
-  auto overlap = [&](int64_t s) {
-    return std::max<int64_t>(0, std::min(s + length, w1) - std::max(s, w0));
-  };
-  return std::min(overlap(s_lo), overlap(s_hi));
-}
-
-}  // namespace
-
-Reference AciSpendLowerBound(const Trace& trace, const spillway::v1::Policy& policy,
-                             const ReferenceInput& input) {
-  Reference ref;
-  const AciPrices prices = PricesOf(policy);
-  const int64_t delta_ms = absl::ToInt64Milliseconds(input.vm_start_delay);
+// Step 5: ACI's prices on a grid of disjoint windows of one width; the best width.
+double PartitionBound(const std::vector<BoundJob>& jobs, const ReferenceInput& input,
+                      const AciPrices& prices, absl::Duration* best_window) {
   const int64_t pool_cpu = input.node_capacity.cpu_millis * input.nodes;
   const int64_t pool_mem = input.node_capacity.memory_mib * input.nodes;
   // micro-USD per millicore-ms and per MiB-ms (ACI's GB is 1024 MiB).
   const double cpu_price = static_cast<double>(prices.vcpu_hour_micro_usd) / (1000.0 * 3.6e6);
   const double mem_price = static_cast<double>(prices.gb_hour_micro_usd) / (1024.0 * 3.6e6);
-
-  struct Placed {
-    int64_t s_lo, s_hi, length, cpu, mem;
-  };
-  std::vector<Placed> jobs;
-  double must_burst_micro_usd = 0;
   int64_t horizon_ms = 0;
-  for (const TraceJob& job : trace) {
-    const Resources size{job.cpu_millis, job.memory_mib};
-    if (!input.node_capacity.Fits(size) || input.nodes == 0) {
-      ++ref.must_burst_jobs;
-      must_burst_micro_usd += static_cast<double>(AciCostMicroUsd(
-          RoundToAciGranularity(size), job.duration + input.aci_min_start_latency, prices));
-      continue;
-    }
-    const int64_t a = absl::ToInt64Milliseconds(job.submit);
-    const int64_t w = absl::ToInt64Milliseconds(EffectiveMaxWait(ToJobSpec(job), policy));
-    const int64_t length = delta_ms + absl::ToInt64Milliseconds(job.duration);
-    const int64_t s_hi = std::max(a, a + w - delta_ms);
-    if (s_hi < a + length) ++ref.jobs_with_compulsory_part;
-    jobs.push_back({a, s_hi, length, job.cpu_millis, job.memory_mib});
-    horizon_ms = std::max(horizon_ms, s_hi + length);
-  }
-
-  // Energetic reasoning on a grid of windows of width T: in each window the VM jobs' least
-  // energy fits the pool's, so ACI jobs hold at least the excess there; windows are disjoint,
-  // so a job's billed time covers its overlaps with all of them. Each T gives a bound; keep the
-  // best. (T -> 0 is the compulsory-part bound.)
+  for (const BoundJob& j : jobs) horizon_ms = std::max(horizon_ms, j.s_hi + j.hold);
   double best = 0;
   for (const absl::Duration width :
        {absl::Seconds(1), absl::Seconds(10), absl::Minutes(1), absl::Minutes(5), absl::Minutes(15),
@@ -68,11 +31,11 @@ Reference AciSpendLowerBound(const Trace& trace, const spillway::v1::Policy& pol
     const size_t windows = static_cast<size_t>(horizon_ms / t + 1);
     std::vector<__int128> cpu_energy(windows, 0);
     std::vector<__int128> mem_energy(windows, 0);
-    for (const Placed& j : jobs) {
-      // The windows the job can touch at all: [s_lo, s_hi + length).
-      for (int64_t k = j.s_lo / t; k * t < j.s_hi + j.length && k < static_cast<int64_t>(windows);
+    for (const BoundJob& j : jobs) {
+      // The windows the job can touch at all: [s_lo, s_hi + hold).
+      for (int64_t k = j.s_lo / t; k * t < j.s_hi + j.hold && k < static_cast<int64_t>(windows);
            ++k) {
-        const int64_t overlap = MinOverlap(j.s_lo, j.s_hi, j.length, k * t, (k + 1) * t);
+        const int64_t overlap = MinOverlap(j, k * t, (k + 1) * t);
         cpu_energy[k] += static_cast<__int128>(j.cpu) * overlap;
         mem_energy[k] += static_cast<__int128>(j.mem) * overlap;
       }
@@ -86,11 +49,63 @@ Reference AciSpendLowerBound(const Trace& trace, const spillway::v1::Policy& pol
     }
     if (bound > best) {
       best = bound;
-      ref.best_window = width;
+      *best_window = width;
     }
   }
-  // Rounded down: a lower bound stays one.
-  ref.aci_spend_lower_bound_micro_usd = static_cast<int64_t>(best + must_burst_micro_usd);
+  return best;
+}
+
+// Rounded down, a lower bound stays one; `margin` (relative) absorbs floating-point error in
+// long sums.
+int64_t RoundDown(double micro_usd, double margin) {
+  return std::max<int64_t>(0, static_cast<int64_t>(std::floor(micro_usd * (1 - margin))));
+}
+
+}  // namespace
+
+Reference AciSpendLowerBound(const Trace& trace, const spillway::v1::Policy& policy,
+                             const ReferenceInput& input) {
+  Reference ref;
+  const AciPrices prices = PricesOf(policy);
+  const int64_t delta_ms = absl::ToInt64Milliseconds(input.vm_start_delay);
+  const int64_t min_latency_ms = absl::ToInt64Milliseconds(input.aci_min_start_latency);
+  std::vector<BoundJob> jobs;
+  double must_burst_micro_usd = 0;
+  for (const TraceJob& job : trace) {
+    const Resources size{job.cpu_millis, job.memory_mib};
+    const Resources aci_size = RoundToAciGranularity(size);
+    // The exact rate (AciHourlyRateMicroUsd rounds it up; the bill rounds only its total up).
+    const double rate_per_hour = (static_cast<double>(aci_size.cpu_millis) *
+                                      static_cast<double>(prices.vcpu_hour_micro_usd) * 1024 +
+                                  static_cast<double>(aci_size.memory_mib) *
+                                      static_cast<double>(prices.gb_hour_micro_usd) * 1000) /
+                                 (1000.0 * 1024);
+    const double aci_cost =
+        rate_per_hour * absl::ToDoubleHours(job.duration + input.aci_min_start_latency);
+    if (!input.node_capacity.Fits(size) || input.nodes == 0) {
+      ++ref.must_burst_jobs;
+      must_burst_micro_usd += static_cast<double>(
+          AciCostMicroUsd(aci_size, job.duration + input.aci_min_start_latency, prices));
+      continue;
+    }
+    const int64_t a = absl::ToInt64Milliseconds(job.submit);
+    const int64_t w = absl::ToInt64Milliseconds(EffectiveMaxWait(ToJobSpec(job), policy));
+    const int64_t hold = delta_ms + absl::ToInt64Milliseconds(job.duration);
+    const int64_t s_hi = std::max(a, a + w - delta_ms);
+    if (s_hi < a + hold) ++ref.jobs_with_compulsory_part;
+    const bool may_burst = w >= min_latency_ms &&
+                           aci_size.cpu_millis <= policy.aci_max_group_cpu_millis() &&
+                           aci_size.memory_mib <= policy.aci_max_group_memory_mib();
+    if (!may_burst) ++ref.vm_bound_jobs;
+    jobs.push_back({a, s_hi, hold, job.cpu_millis, job.memory_mib, may_burst, aci_cost});
+  }
+  const double partition = PartitionBound(jobs, input, prices, &ref.best_window);
+  const DualBound dual = PriceWindows(jobs, input.node_capacity, input.nodes);
+  ref.no_schedule_meets_every_budget = dual.uncoverable;
+  ref.partition_bound_micro_usd = RoundDown(partition + must_burst_micro_usd, 0);
+  ref.dual_bound_micro_usd = RoundDown(dual.micro_usd + must_burst_micro_usd, 1e-9);
+  ref.aci_spend_lower_bound_micro_usd =
+      std::max(ref.partition_bound_micro_usd, ref.dual_bound_micro_usd);
   return ref;
 }
 
