@@ -25,6 +25,10 @@ BurstDecision Stay(const char *pending_class, bool explain, MakeMessage make_mes
 
 }  // namespace
 
+absl::Duration LastMomentLead(absl::Duration aci_start_latency) {
+  return aci_start_latency + std::max(absl::Seconds(5), aci_start_latency / 4);
+}
+
 Resources RoundToAciGranularity(const Resources &request) {
   Resources r;
   r.cpu_millis = (request.cpu_millis + 9) / 10 * 10;
@@ -67,21 +71,27 @@ BurstDecision DecideBurst(const BurstInput &in, const AciUsage &usage,
                          " (fixed-wait strategy)");
   } else {
     const absl::Duration total = in.waited + in.predicted_vm_wait;
-    if (total <= in.max_wait) {
+    const bool last_moment = in.prediction_is_lower_bound &&
+                             in.max_wait - in.waited <= LastMomentLead(in.aci_start_latency);
+    if (total <= in.max_wait && !last_moment) {
       return Stay(kPendingWaitingForVm, explain, [&] {
         return std::string(absl::StrCat("predicted VM wait ", Secs(in.predicted_vm_wait),
                                         " (waited ", Secs(in.waited), ") within budget ",
                                         Secs(in.max_wait)));
       });
     }
-    if (in.predicted_vm_wait <= in.aci_start_latency) {
+    if (!last_moment && in.predicted_vm_wait <= in.aci_start_latency) {
       return Stay(kPendingWaitingForVm, explain, [&] {
         return std::string(absl::StrCat("predicted VM wait ", Secs(in.predicted_vm_wait),
                                         " is not longer than ACI start ",
                                         Secs(in.aci_start_latency)));
       });
     }
-    if (explain)
+    if (explain && total <= in.max_wait) {
+      why = absl::StrCat("deep in the queue, its predicted VM wait ", Secs(in.predicted_vm_wait),
+                         " is only a lower bound; ", Secs(in.max_wait - in.waited), " of budget ",
+                         Secs(in.max_wait), " left: ACI's last moment");
+    } else if (explain)
       why = in.predicted_vm_wait == absl::InfiniteDuration()
                 ? absl::StrCat("no VM node can hold it; budget ", Secs(in.max_wait))
                 : absl::StrCat("predicted VM wait ", Secs(in.predicted_vm_wait), " (waited ",

@@ -37,6 +37,9 @@ struct BurstInput {
   spillway::v1::BurstMode mode = spillway::v1::BURST_MODE_ALLOWED;
   absl::Duration waited;              // Time already spent queued.
   absl::Duration predicted_vm_wait;   // InfiniteDuration() if no VM node could ever hold it.
+  // The prediction is only a lower bound (the job is past the reservation horizon): at the last
+  // moment ACI can still start it within budget, burst rather than trust it.
+  bool prediction_is_lower_bound = false;
   absl::Duration max_wait;            // The job's wait budget.
   absl::Duration aci_start_latency;   // Expected ACI start.
   absl::Duration expected_duration;   // For the cost estimate.
@@ -63,6 +66,10 @@ struct BurstDecision {
 };
 
 // `explain` false: `message` is left empty (the decision itself is the same).
+// How long before its budget runs out a job must burst for ACI (expected start
+// `aci_start_latency`) to start it in time: the latency plus a margin for its spread.
+absl::Duration LastMomentLead(absl::Duration aci_start_latency);
+
 BurstDecision DecideBurst(const BurstInput& input, const AciUsage& usage,
                           const spillway::v1::Policy& policy, bool explain = true);
 

@@ -119,6 +119,9 @@ class Core {
   const Feedback& feedback() const { return feedback_; }
 
  private:
+  // Queue order: priority, then the earliest deadline (queued_since + wait budget, Unix ns), then
+  // arrival (seq is unique per job).
+  using QueueKey = std::tuple<int, int64_t, int64_t>;
   struct JobRecord {
     spillway::v1::Job job;
     Resources request;
@@ -132,6 +135,7 @@ class Core {
     std::string pending_class;
     bool queued = false;
     absl::Time indexed_deadline;  // Its key in by_deadline_ while queued.
+    QueueKey queue_key;           // Its key in queue_ while queued.
     // ExpectedEnd's cache of the current attempt's start (placed, then running time).
     mutable int cached_start_attempt = 0;
     mutable bool cached_started = false;
@@ -145,7 +149,6 @@ class Core {
     bool delete_requested = false;
     std::string delete_reason;
   };
-  using QueueKey = std::pair<int, int64_t>;  // (-priority, seq): seq is unique per job.
 
   // Events (core.cc).
   ApplyResult OnSubmit(const JobSubmitted& submitted, absl::Time now);
@@ -202,7 +205,8 @@ class Core {
   // differ from their last one: never decided, blocked by an ACI limit or infeasible, due to
   // burst by now, or small enough for the pool's free cpu (queue_index.cc).
   std::vector<JobRecord*> DeepCandidates(const QueueKey& from, absl::Duration last_prediction,
-                                         absl::Time now) const;
+                                         absl::Duration aci_latency, absl::Time now) const;
+  QueueKey KeyOf(const JobRecord& rec) const;
   void IndexQueued(JobRecord& rec);
   void UnindexQueued(JobRecord& rec);
   void RebuildQueueIndexes();

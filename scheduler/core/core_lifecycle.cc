@@ -68,14 +68,15 @@ void Core::Enqueue(JobRecord& rec, absl::Time now) {
   rec.queued = true;
   ++enqueues_;
   rec.queued_since = std::max(now, rec.retry_at);
-  queue_.emplace(QueueKey{-rec.job.spec().priority(), rec.seq}, &rec);
+  rec.queue_key = KeyOf(rec);
+  queue_.emplace(rec.queue_key, &rec);
   IndexQueued(rec);
 }
 
 void Core::Dequeue(JobRecord& rec) {
   if (!rec.queued) return;
   rec.queued = false;
-  queue_.erase(QueueKey{-rec.job.spec().priority(), rec.seq});
+  queue_.erase(rec.queue_key);
   UnindexQueued(rec);
 }
 

@@ -256,7 +256,7 @@ void Core::FullPass(absl::Time now, std::vector<Action>& actions) {
     if (rec.retry_at > now) return;  // Still undecided.
     DecideQueued(rec, pass, now, actions);
     if (!rec.queued) return;  // Placed or burst: out of the indexes.
-    const IndexedJob entry{QueueKey{-rec.job.spec().priority(), rec.seq}, &rec};
+    const IndexedJob entry{rec.queue_key, &rec};
     undecided_.erase(entry);
     if (rec.pending_class == kPendingWaitingForVm || rec.pending_class == kPendingVmOnly ||
         rec.pending_class == kPendingBurstDisabled) {
@@ -277,7 +277,8 @@ void Core::FullPass(absl::Time now, std::vector<Action>& actions) {
   visit_all_ = false;
   if (it == queue_.end()) return;
   // Past it, only the jobs whose decision can change (queue_index.cc).
-  for (JobRecord* rec : DeepCandidates(it->first, pass.last_prediction, now)) decide(*rec);
+  for (JobRecord* rec : DeepCandidates(it->first, pass.last_prediction, pass.aci_latency, now))
+    decide(*rec);
 }
 
 void Core::DecideQueued(JobRecord& rec, Pass& pass, absl::Time now, std::vector<Action>& actions) {
@@ -360,6 +361,7 @@ void Core::DecideQueued(JobRecord& rec, Pass& pass, absl::Time now, std::vector<
         }
       }
       input.predicted_vm_wait = any_could_fit ? pass.last_prediction : absl::InfiniteDuration();
+      input.prediction_is_lower_bound = true;
     }
     // Deep in the queue the message is built only when it is recorded (below).
     BurstDecision decision = DecideBurst(input, pass.usage, policy_, /*explain=*/!past_horizon);

@@ -105,7 +105,6 @@ absl::Status Core::Restore(const spillway::core::v1::CoreSnapshot& in) {
     rec.infra_failures = j.infra_failures();
     rec.pending_class = j.pending_class();
     rec.queued = j.queued();
-    if (rec.queued) queue_.emplace(QueueKey{-rec.job.spec().priority(), rec.seq}, &rec);
   }
   RebuildQueueIndexes();
   idempotency_.clear();

@@ -117,8 +117,8 @@ TEST(CoreTest, BurstsOnlyWhenPredictedWaitBreaksTheBudget) {
   EXPECT_EQ(decision.outcome(), "burst");
   EXPECT_THAT(decision.message(), HasSubstr("> budget 60s"));
   EXPECT_THAT(decision.message(), HasSubstr("est. cost $"));
-  // The urgent job waited behind `patient`'s reservation: 10 min + 5 min.
-  EXPECT_EQ(decision.predicted_vm_wait().seconds(), 15 * 60);
+  // Its deadline is earlier, so it queues ahead of `patient`: still 10 min for the running job.
+  EXPECT_EQ(decision.predicted_vm_wait().seconds(), 10 * 60);
   EXPECT_EQ(decision.rejections().at("insufficient cpu"), 1);
 }
 

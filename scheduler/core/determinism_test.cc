@@ -137,13 +137,23 @@ TEST(DeterminismTest, TheWorkloadBurstsAndPlaces) {
 // Visiting only the deep-queue jobs whose decision can change gives exactly what visiting every
 // job gives: the same actions and the same job records (decisions and reasons included).
 TEST(DeterminismTest, DeepQueueIndexesChangeNothing) {
-  for (uint64_t seed : {3, 11, 12345}) {
-    const std::vector<Event> events = RandomWorkload(seed, 3000, ShortHorizon(), 1800);
-    const Replay indexed = ReplayInto(events, ShortHorizon(/*index_deep_queue=*/true));
-    const Replay visit_all = ReplayInto(events, ShortHorizon(/*index_deep_queue=*/false));
-    ASSERT_GT(indexed.actions.size(), 200u);
-    EXPECT_EQ(indexed.actions, visit_all.actions) << "seed " << seed;
-    EXPECT_EQ(indexed.jobs, visit_all.jobs) << "seed " << seed;
+  // The default deadline-order window, and one longer than every budget (pure deadline order).
+  for (const absl::Duration window : {absl::ZeroDuration(), absl::Hours(24)}) {
+    for (uint64_t seed : {3, 11, 12345}) {
+      auto config = [&](bool indexed) {
+        CoreConfig c = ShortHorizon(indexed);
+        if (window > absl::ZeroDuration()) {
+          *c.policy.mutable_deadline_order_window() = ToProtoDuration(window);
+        }
+        return c;
+      };
+      const std::vector<Event> events = RandomWorkload(seed, 3000, config(true), 1800);
+      const Replay indexed = ReplayInto(events, config(/*indexed=*/true));
+      const Replay visit_all = ReplayInto(events, config(/*indexed=*/false));
+      ASSERT_GT(indexed.actions.size(), 100u);
+      EXPECT_EQ(indexed.actions, visit_all.actions) << "seed " << seed;
+      EXPECT_EQ(indexed.jobs, visit_all.jobs) << "seed " << seed;
+    }
   }
 }
 

@@ -18,7 +18,7 @@
 namespace spillway {
 
 void Core::IndexQueued(JobRecord& rec) {
-  const IndexedJob entry{QueueKey{-rec.job.spec().priority(), rec.seq}, &rec};
+  const IndexedJob entry{rec.queue_key, &rec};
   const auto mode = rec.job.spec().burst_mode();
   if (mode == spillway::v1::BURST_MODE_ACI_ONLY) {
     aci_only_.insert(entry);
@@ -31,7 +31,7 @@ void Core::IndexQueued(JobRecord& rec) {
 }
 
 void Core::UnindexQueued(JobRecord& rec) {
-  const IndexedJob entry{QueueKey{-rec.job.spec().priority(), rec.seq}, &rec};
+  const IndexedJob entry{rec.queue_key, &rec};
   aci_only_.erase(entry);
   by_deadline_.erase({rec.indexed_deadline, entry});
   by_cpu_.erase({rec.request.cpu_millis, entry});
@@ -39,7 +39,21 @@ void Core::UnindexQueued(JobRecord& rec) {
   blocked_.erase(entry);
 }
 
+Core::QueueKey Core::KeyOf(const JobRecord& rec) const {
+  const absl::Time deadline =
+      rec.queued_since + std::min(EffectiveMaxWait(rec.job.spec(), policy_),
+                                  ToAbslDuration(policy_.deadline_order_window()));
+  return {-rec.job.spec().priority(), absl::ToUnixNanos(deadline), rec.seq};
+}
+
 void Core::RebuildQueueIndexes() {
+  // Deadlines follow the policy's default budget: re-key the queue.
+  queue_.clear();
+  for (auto& [id, rec] : jobs_) {
+    if (!rec.queued) continue;
+    rec.queue_key = KeyOf(rec);
+    queue_.emplace(rec.queue_key, &rec);
+  }
   by_deadline_.clear();
   by_cpu_.clear();
   aci_only_.clear();
@@ -51,6 +65,7 @@ void Core::RebuildQueueIndexes() {
 
 std::vector<Core::JobRecord*> Core::DeepCandidates(const QueueKey& from,
                                                    absl::Duration last_prediction,
+                                                   absl::Duration aci_latency,
                                                    absl::Time now) const {
   std::vector<IndexedJob> picked;
   auto add = [&](const IndexedJob& entry) {
@@ -64,8 +79,10 @@ std::vector<Core::JobRecord*> Core::DeepCandidates(const QueueKey& from,
     if (strategy == spillway::v1::BURST_STRATEGY_WHEN_UNSCHEDULABLE) {
       for (const auto& [deadline, entry] : by_deadline_) add(entry);
     } else {
-      const absl::Time due =
-          strategy == spillway::v1::BURST_STRATEGY_AFTER_MAX_WAIT ? now : now + last_prediction;
+      // Cost-aware: the budget breaks, or ACI's last moment came (burst_decision.h).
+      const absl::Time due = strategy == spillway::v1::BURST_STRATEGY_AFTER_MAX_WAIT
+                                 ? now
+                                 : now + std::max(last_prediction, LastMomentLead(aci_latency));
       for (auto it = by_deadline_.begin(); it != by_deadline_.end() && it->first <= due; ++it) {
         add(it->second);
       }

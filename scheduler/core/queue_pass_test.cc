@@ -106,5 +106,58 @@ TEST(QueuePassTest, HeadStartsAtOnceAndBackfillWaitsForTheNextPass) {
   EXPECT_EQ(h.StateOf(big2), JobState::JOB_STATE_PENDING);
 }
 
+// Within a priority the queue runs earliest deadline first, budgets counted up to
+// deadline_order_window (150 s): a short-budget job overtakes a patient one that arrived less
+// than 150 s minus its budget before it, not one that has waited longer.
+TEST(QueuePassTest, EarliestDeadlineFirstWithinTheWindow) {
+  spillway::v1::Policy policy = DefaultPolicy();
+  policy.set_burst_enabled(false);
+  CoreHarness h(policy);
+  h.AddNode("vm-1", 1000, 4096);
+  const std::string runner = h.Submit(Job("runner", 1000, absl::Minutes(10), absl::Hours(2)));
+  h.Run(runner, 1);
+  const std::string patient = h.Submit(Job("patient", 1000, absl::Minutes(1), absl::Hours(1)));
+  const std::string urgent = h.Submit(Job("urgent", 1000, absl::Minutes(1), absl::Seconds(60)));
+  h.Advance(absl::Seconds(100));
+  // Deadline t+100s+60s is after patient's t+150s: it queues behind patient.
+  const std::string late = h.Submit(Job("late", 1000, absl::Minutes(1), absl::Seconds(60)));
+  h.Take();
+  h.Do(TaskExited{runner, 1, 0, ""});
+  std::vector<StartVmTask> started = h.Take<StartVmTask>();
+  ASSERT_EQ(started.size(), 1u);
+  EXPECT_EQ(started[0].job_id, urgent);
+  h.Run(urgent, 1);
+  h.Do(TaskExited{urgent, 1, 0, ""});
+  started = h.Take<StartVmTask>();
+  ASSERT_EQ(started.size(), 1u);
+  EXPECT_EQ(started[0].job_id, patient);
+  EXPECT_EQ(h.StateOf(late), JobState::JOB_STATE_PENDING);
+}
+
+// Past the reservation horizon a job's predicted wait is only a lower bound (the last reserved
+// job's): once ACI would need the rest of its budget to start it, it bursts rather than trust it.
+TEST(QueuePassTest, DeepJobsBurstAtTheirLastMoment) {
+  CoreConfig config = LongQueueConfig(DefaultPolicy());  // ACI start 25 s: lead 31.25 s.
+  config.max_reservations = 1;
+  CoreHarness h(config);
+  h.AddNode("vm-1", 1000, 4096);
+  const std::string runner = h.Submit(Job("runner", 1000, absl::Minutes(10), absl::Hours(1)));
+  h.Run(runner, 1);
+  // A reserves the node from the runner's end (+10 m). B, behind it, really waits until A ends
+  // (+20 m) but only sees A's 10 m: within its 10m20s budget, until its last moment (~9m49s).
+  const std::string a = h.Submit(Job("a", 1000, absl::Minutes(10), absl::Hours(1)));
+  const std::string b = h.Submit(Job("b", 1000, absl::Minutes(10), absl::Seconds(620)));
+  h.Take();
+  h.Advance(absl::Seconds(580));
+  EXPECT_TRUE(h.Take<CreateAciGroup>().empty());
+  h.Advance(absl::Seconds(10));  // 9m50s: 30 s of budget left.
+  std::vector<CreateAciGroup> created = h.Take<CreateAciGroup>();
+  ASSERT_EQ(created.size(), 1u);
+  EXPECT_EQ(created[0].job_id, b);
+  EXPECT_NE(h.JobOf(b).last_decision().message().find("last moment"), std::string::npos)
+      << h.JobOf(b).last_decision().message();
+  EXPECT_EQ(h.StateOf(a), JobState::JOB_STATE_PENDING);
+}
+
 }  // namespace
 }  // namespace spillway

@@ -72,6 +72,7 @@ Policy DefaultPolicy() {
   p.set_aci_breaker_min_creates(5);
   SetDuration(p.mutable_aci_breaker_window(), absl::Minutes(10));
   SetDuration(p.mutable_aci_breaker_cooldown(), absl::Minutes(5));
+  SetDuration(p.mutable_deadline_order_window(), absl::Seconds(150));
   return p;
 }
 
@@ -182,6 +183,8 @@ absl::Status ValidatePolicy(const Policy& p) {
   check(CheckDuration("drain_stable_window", p.drain_stable_window(), absl::ZeroDuration(), day));
   check(CheckRange("drain_moves_per_minute", p.drain_moves_per_minute(), 0, 10000));
   check(CheckDuration("burst_cooldown", p.burst_cooldown(), absl::ZeroDuration(), day));
+  check(CheckDuration("deadline_order_window", p.deadline_order_window(), absl::ZeroDuration(),
+                      day));
   check(CheckDuration("retry_backoff_initial", p.retry_backoff_initial(), absl::Milliseconds(100),
                       absl::Hours(1)));
   check(CheckDuration("retry_backoff_max", p.retry_backoff_max(), absl::Milliseconds(100), day));

@@ -24,7 +24,8 @@ namespace spillway {
 //   (D2s v5); drain_stable_window 2m, 6 drain moves per minute, burst_cooldown 1m;
 //   retry back-off 10s doubling to 5m, default_max_restarts 3; burst_strategy COST_AWARE;
 //   feedback after 5 samples; ACI circuit breaker at 50% failed of >= 5 creates in 10m, open 5m
-//   (101% disables it).
+//   (101% disables it); deadline_order_window 150s (earliest deadline first within a priority,
+//   budgets counted up to 150s: sim/README.md has the sweep behind it).
 spillway::v1::Policy DefaultPolicy();
 
 // Fills unset (zero) fields of `policy` from DefaultPolicy(), except booleans and version.
