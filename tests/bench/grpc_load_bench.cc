@@ -265,12 +265,17 @@ int Main() {
     const double rate = spill_stats.Throughput() / 2;
     const int paced = absl::GetFlag(FLAGS_paced_requests);
     Stats paced_stats = OpenLoop(spill_stub.get(), paced, rate, clock);
+    // The same load against the no-op server: the floor this machine and gRPC stack set.
+    Stats noop_paced = OpenLoop(noop_stub.get(), paced, rate, clock);
     std::printf("open loop at %.0f req/s (half of spillwayd's closed-loop throughput):\n", rate);
     Print("  spillwayd", paced_stats);
+    Print("  no-op JobService", noop_paced);
     std::printf("SUMMARY|spillwayd p99 at %.0f req/s (half load)|%.2f ms|<= 2 ms\n", rate,
                 absl::ToDoubleMilliseconds(paced_stats.Percentile(0.99)));
-    failed += paced_stats.failed;
-    ok = ok && paced_stats.ok == paced;
+    std::printf("SUMMARY|no-op server p99 at the same load|%.2f ms|-\n",
+                absl::ToDoubleMilliseconds(noop_paced.Percentile(0.99)));
+    failed += paced_stats.failed + noop_paced.failed;
+    ok = ok && paced_stats.ok == paced && noop_paced.ok == paced;
   }
   noop_server->Shutdown();
   daemon.Shutdown();
