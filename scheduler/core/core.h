@@ -7,10 +7,10 @@
 //   2. flushes ACI deletes that were waiting for the delete budget;
 //   3. runs the queue (core_schedule.cc): head-of-queue jobs that fit start at once; then, when a
 //      full pass is due (on a change while the queue is short, else once per full_pass_interval),
-//      jobs in priority-then-arrival order try the VM pool; a job that does not fit gets a
-//      predicted VM start from the pool's capacity profiles and a reservation there, and bursts
-//      to ACI if DecideBurst says waiting would break its budget; later jobs may backfill only
-//      where they do not delay a reservation;
+//      jobs in queue order (priority, then earliest deadline) try the VM pool; a job that does
+//      not fit gets a predicted VM start from the pool's capacity profiles and a reservation
+//      there, and bursts to ACI if DecideBurst says waiting would break its budget; later jobs
+//      may backfill only where they do not delay a reservation;
 //   4. rebalances (core_drain.cc): migratable work leaves draining nodes, and migratable ACI work
 //      moves back to the pool once room has been stable for the drain window, within the drain
 //      budget, starting the VM copy first and deleting the ACI group only once the copy runs.

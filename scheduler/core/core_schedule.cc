@@ -1,6 +1,7 @@
 // The queue pass: VM pool first, predicted waits and reservations, overflow to ACI.
 //
-//   1. Jobs are visited in priority-then-arrival order; jobs in retry back-off are skipped.
+//   1. Jobs are visited in queue order — priority, then earliest deadline (queued since + budget,
+//      budgets counted up to deadline_order_window), then arrival; jobs in back-off are skipped.
 //      (A running job past its expected end is assumed to need half as long again as it has run:
 //      run times are heavy-tailed.)
 //   2. A job tries the VM pool (placer.h). Nodes holding a reservation for a job ahead accept it
