@@ -3,6 +3,7 @@
 #ifndef SPILLWAY_SCHEDULER_BURST_RATE_WINDOW_H_
 #define SPILLWAY_SCHEDULER_BURST_RATE_WINDOW_H_
 
+#include <algorithm>
 #include <deque>
 
 #include "absl/time/time.h"
@@ -13,7 +14,14 @@ class RateWindow {
  public:
   explicit RateWindow(absl::Duration longest_window) : longest_(longest_window) {}
 
-  void Record(absl::Time t) { times_.push_back(t); }
+  // Kept in time order (a clock that stepped back inserts in place), so counts are two searches.
+  void Record(absl::Time t) {
+    if (times_.empty() || times_.back() <= t) {
+      times_.push_back(t);
+    } else {
+      times_.insert(std::upper_bound(times_.begin(), times_.end(), t), t);
+    }
+  }
 
   // The recorded times (oldest first), for snapshots.
   const std::deque<absl::Time>& times() const { return times_; }
@@ -22,11 +30,10 @@ class RateWindow {
   // Events in (now - window, now].
   int CountWithin(absl::Time now, absl::Duration window) {
     Forget(now);
-    int n = 0;
-    for (auto it = times_.rbegin(); it != times_.rend() && *it > now - window; ++it) {
-      if (*it <= now) ++n;  // Events recorded ahead of `now` are not in the window yet.
-    }
-    return n;
+    // Events recorded ahead of `now` are not in the window yet.
+    const auto end = std::upper_bound(times_.begin(), times_.end(), now);
+    const auto begin = std::upper_bound(times_.begin(), end, now - window);
+    return static_cast<int>(end - begin);
   }
 
  private:

@@ -57,5 +57,18 @@ TEST(RateWindowTest, EventsAfterNowAreNotCounted) {
   EXPECT_EQ(w.CountWithin(kT0 + absl::Minutes(1), absl::Minutes(5)), 1);
 }
 
+TEST(RateWindowTest, AnEventRecordedOutOfOrderStillCountsInItsPlace) {
+  // A clock that stepped back: the window stays in time order, so counts stay exact.
+  RateWindow w(absl::Hours(1));
+  w.Record(kT0 + absl::Minutes(10));
+  w.Record(kT0);
+  w.Record(kT0 + absl::Minutes(20));
+  EXPECT_EQ(w.CountWithin(kT0 + absl::Minutes(1), absl::Minutes(5)), 1);
+  EXPECT_EQ(w.CountWithin(kT0 + absl::Minutes(12), absl::Minutes(5)), 1);
+  EXPECT_EQ(w.CountWithin(kT0 + absl::Minutes(20), absl::Minutes(30)), 3);
+  ASSERT_EQ(w.times().size(), 3u);
+  EXPECT_EQ(w.times().front(), kT0);
+}
+
 }  // namespace
 }  // namespace spillway

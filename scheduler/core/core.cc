@@ -389,6 +389,7 @@ void Core::OnAciGroupDeleted(const AciGroupDeleted& e, absl::Time now) {
     AttemptOf(*rec, group.attempt).set_cost_micro_usd(cost);
   }
   groups_.erase(it);
+  ++groups_version_;
 }
 
 }  // namespace spillway

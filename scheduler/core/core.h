@@ -140,6 +140,9 @@ class Core {
     mutable int cached_start_attempt = 0;
     mutable bool cached_started = false;
     mutable absl::Time cached_start;
+    // Feedback::ClassOf(job.spec()), a view into the spec (which never changes), once known.
+    mutable absl::string_view job_class;
+    mutable bool job_class_known = false;
   };
   struct AciGroup {
     std::string job_id;
@@ -217,6 +220,8 @@ class Core {
   CapacityProfile& ProfileOf(const NodeInfo& node, absl::Time now,
                              absl::flat_hash_map<const NodeInfo*, CapacityProfile>& profiles) const;
   absl::Time ExpectedEnd(const JobRecord& rec, absl::Time now) const;
+  // feedback_.ExpectedDuration for the job, its class looked up once.
+  absl::Duration ExpectedDurationOf(const JobRecord& rec) const;
   void PlaceOnVm(JobRecord& rec, const NodeInfo& node, const std::string& why, absl::Time now,
                  std::vector<Action>& actions);
   void BurstToAci(JobRecord& rec, const std::string& why, absl::Time now,
@@ -256,6 +261,11 @@ class Core {
   absl::flat_hash_map<std::string, std::vector<JobRecord*>> node_jobs_;
   Feedback feedback_;
   std::map<std::string, AciGroup> groups_;
+  int64_t groups_version_ = 0;  // Bumped when groups_ gains or loses a group.
+  // CurrentAciUsage's sums over groups_, valid for (groups_version_, policy version).
+  AciUsage group_usage_;
+  int64_t group_usage_version_ = -1;
+  int64_t group_usage_policy_ = -1;
   std::deque<std::string> pending_deletes_;  // Waiting for the delete budget.
   RateWindow creates_{absl::Hours(1)};
   RateWindow deletes_{absl::Hours(1)};

@@ -67,7 +67,7 @@ void Core::Rebalance(absl::Time now, std::vector<Action>& actions) {
       input.mode = spillway::v1::BURST_MODE_ACI_ONLY;  // Leaving is decided; only limits apply.
       input.predicted_vm_wait = absl::InfiniteDuration();
       input.aci_start_latency = feedback_.AciStartLatency(policy_);
-      input.expected_duration = feedback_.ExpectedDuration(rec->job.spec(), policy_);
+      input.expected_duration = ExpectedDurationOf(*rec);
       BurstDecision d = DecideBurst(input, CurrentAciUsage(now), policy_);
       if (d.burst) {
         StartMigration(*rec, nullptr,

@@ -204,6 +204,7 @@ CreateAciGroup Core::StartAciAttempt(JobRecord& rec, absl::Time now) {
   a.set_aci_group(name);
   const Resources size = RoundToAciGranularity(rec.request);
   groups_[name] = AciGroup{rec.job.id(), a.number(), size, now, false, ""};
+  ++groups_version_;
   creates_.Record(now);
   last_burst_ = now;
   return CreateAciGroup{rec.job.id(), a.number(), name, rec.job.spec(), size,

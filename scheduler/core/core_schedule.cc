@@ -66,6 +66,14 @@ PlacementOptions Core::Options() const {
   return o;
 }
 
+absl::Duration Core::ExpectedDurationOf(const JobRecord& rec) const {
+  if (!rec.job_class_known) {
+    rec.job_class = Feedback::ClassOf(rec.job.spec());
+    rec.job_class_known = true;
+  }
+  return feedback_.ExpectedDuration(rec.job_class, rec.job.spec(), policy_);
+}
+
 absl::Time Core::ExpectedEnd(const JobRecord& rec, absl::Time now) const {
   if (Unbounded(rec.job.spec())) return absl::InfiniteFuture();
   const spillway::v1::Attempt& a = rec.job.attempts(rec.current_attempt - 1);
@@ -77,7 +85,7 @@ absl::Time Core::ExpectedEnd(const JobRecord& rec, absl::Time now) const {
     rec.cached_started = a.has_start_time();
   }
   const absl::Time start = rec.cached_start;
-  const absl::Duration expected = feedback_.ExpectedDuration(rec.job.spec(), policy_);
+  const absl::Duration expected = ExpectedDurationOf(rec);
   const absl::Time end = start + expected;
   // Overran its estimate: run times are heavy-tailed, so the longer a job has run the longer it
   // is likely to go on — assume as long again as it has run (at least a quarter of the estimate,
@@ -108,13 +116,19 @@ CapacityProfile& Core::ProfileOf(
 }
 
 AciUsage Core::CurrentAciUsage(absl::Time now) {
-  AciUsage u;
-  const AciPrices prices = PricesOf(policy_);
-  for (const auto& [name, g] : groups_) {
-    ++u.groups;
-    u.cpu_millis += g.size.cpu_millis;
-    u.spend_rate_micro_usd_per_hour += AciHourlyRateMicroUsd(g.size, prices);
+  if (group_usage_version_ != groups_version_ || group_usage_policy_ != policy_.version()) {
+    AciUsage sums;
+    const AciPrices prices = PricesOf(policy_);
+    for (const auto& [name, g] : groups_) {
+      ++sums.groups;
+      sums.cpu_millis += g.size.cpu_millis;
+      sums.spend_rate_micro_usd_per_hour += AciHourlyRateMicroUsd(g.size, prices);
+    }
+    group_usage_ = sums;
+    group_usage_version_ = groups_version_;
+    group_usage_policy_ = policy_.version();
   }
+  AciUsage u = group_usage_;
   u.creates_last_5min = creates_.CountWithin(now, absl::Minutes(5));
   u.creates_last_hour = creates_.CountWithin(now, absl::Hours(1));
   u.circuit_open_reason = feedback_.CircuitReason(now);
@@ -286,7 +300,7 @@ void Core::DecideQueued(JobRecord& rec, Pass& pass, absl::Time now, std::vector<
   const auto& spec = rec.job.spec();
   const PlacementRequest request = RequestOf(rec);
   const absl::Duration duration =
-      Unbounded(spec) ? absl::InfiniteDuration() : feedback_.ExpectedDuration(spec, policy_);
+      Unbounded(spec) ? absl::InfiniteDuration() : ExpectedDurationOf(rec);
   const absl::Duration waited = now - rec.queued_since;
   BurstInput input;
   input.request = RoundToAciGranularity(rec.request);

@@ -128,6 +128,7 @@ absl::Status Core::Restore(const spillway::core::v1::CoreSnapshot& in) {
     }
   }
   groups_.clear();
+  ++groups_version_;
   for (const auto& g : in.groups()) {
     groups_[g.name()] = AciGroup{g.job_id(), g.attempt(), Resources{g.cpu_millis(), g.memory_mib()},
                                  DecodeTime(g.created()), g.delete_requested(), g.delete_reason()};

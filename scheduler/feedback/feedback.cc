@@ -76,11 +76,17 @@ absl::Duration Feedback::AciStartLatency(const spillway::v1::Policy& policy) con
 
 absl::Duration Feedback::ExpectedDuration(const spillway::v1::JobSpec& spec,
                                           const spillway::v1::Policy& policy) const {
+  return ExpectedDuration(ClassOf(spec), spec, policy);
+}
+
+absl::Duration Feedback::ExpectedDuration(absl::string_view job_class,
+                                          const spillway::v1::JobSpec& spec,
+                                          const spillway::v1::Policy& policy) const {
   if (spec.has_expected_duration() &&
       (spec.expected_duration().seconds() != 0 || spec.expected_duration().nanos() != 0)) {
     return ToAbslDuration(spec.expected_duration());
   }
-  auto it = run_time_.find(ClassOf(spec));
+  auto it = run_time_.find(job_class);
   if (it != run_time_.end() &&
       it->second.size() >= static_cast<size_t>(std::max(1, policy.feedback_min_samples()))) {
     return std::max(it->second.Quantile(500), absl::Seconds(1));
@@ -118,11 +124,13 @@ void Feedback::Describe(absl::Time now, const spillway::v1::Policy& policy,
   *out->mutable_aci_start_latency_p90() = ToProtoDuration(aci_start_.Quantile(900));
   out->set_aci_start_samples(static_cast<int32_t>(aci_start_.size()));
   *out->mutable_aci_start_latency_used() = ToProtoDuration(AciStartLatency(policy));
-  for (const auto& [cls, window] : run_time_) {
+  std::map<absl::string_view, const SampleWindow*> by_class;  // In class order.
+  for (const auto& [cls, window] : run_time_) by_class[cls] = &window;
+  for (const auto& [cls, window] : by_class) {
     spillway::v1::ClassRunTime* c = out->add_run_times();
-    c->set_job_class(cls);
-    *c->mutable_p50() = ToProtoDuration(window.Quantile(500));
-    c->set_samples(static_cast<int32_t>(window.size()));
+    c->set_job_class(std::string(cls));
+    *c->mutable_p50() = ToProtoDuration(window->Quantile(500));
+    c->set_samples(static_cast<int32_t>(window->size()));
   }
   out->set_vm_release_millicores_per_minute(VmReleaseMillicoresPerMinute(now));
   out->set_aci_failure_percent(AciFailurePercent(now, policy));

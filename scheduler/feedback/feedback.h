@@ -18,6 +18,7 @@
 #include <map>
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "proto/spillway/v1/admin.pb.h"
@@ -40,6 +41,9 @@ class Feedback {
   // --- Beliefs ---
   absl::Duration AciStartLatency(const spillway::v1::Policy& policy) const;
   absl::Duration ExpectedDuration(const spillway::v1::JobSpec& spec,
+                                  const spillway::v1::Policy& policy) const;
+  // The same, with `job_class` = ClassOf(spec) already known (the queue pass caches it per job).
+  absl::Duration ExpectedDuration(absl::string_view job_class, const spillway::v1::JobSpec& spec,
                                   const spillway::v1::Policy& policy) const;
   int64_t VmReleaseMillicoresPerMinute(absl::Time now) const;
   int AciFailurePercent(absl::Time now, const spillway::v1::Policy& policy) const;
@@ -66,7 +70,7 @@ class Feedback {
   };
 
   SampleWindow aci_start_{200};
-  std::map<std::string, SampleWindow, std::less<>> run_time_;  // less<>: find by string_view.
+  absl::flat_hash_map<std::string, SampleWindow> run_time_;  // Found by string_view too.
   std::deque<std::pair<absl::Time, int64_t>> releases_;
   std::deque<Outcome> outcomes_;
   absl::Time open_until_ = absl::InfinitePast();
