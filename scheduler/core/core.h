@@ -229,6 +229,7 @@ class Core {
   CreateAciGroup StartAciAttempt(JobRecord& rec, absl::Time now);
   AciUsage CurrentAciUsage(absl::Time now);
   PlacementRequest RequestOf(const JobRecord& rec) const;
+  bool AnyNodeCouldEverFit(const PlacementRequest& request) const;
   PlacementOptions Options() const;
   void RecordDecision(JobRecord& rec, const std::string& outcome, const std::string& message,
                       const std::map<std::string, int>& rejections, absl::Duration predicted,

@@ -58,6 +58,13 @@ PlacementRequest Core::RequestOf(const JobRecord& rec) const {
   return r;
 }
 
+bool Core::AnyNodeCouldEverFit(const PlacementRequest& request) const {
+  for (const auto& [node_id, node] : pool_.nodes()) {
+    if (CouldEverFit(node, request)) return true;
+  }
+  return false;
+}
+
 PlacementOptions Core::Options() const {
   PlacementOptions o;
   o.strategy = policy_.placement_strategy();
@@ -206,14 +213,7 @@ void Core::PlaceHead(absl::Time now, std::vector<Action>& actions) {
     const PlacementRequest request = RequestOf(rec);
     PlacementResult placed = Place(pool_, request, options);
     if (placed.node == nullptr) {
-      bool could_ever_fit = false;
-      for (const auto& [node_id, node] : pool_.nodes()) {
-        if (CouldEverFit(node, request)) {
-          could_ever_fit = true;
-          break;
-        }
-      }
-      if (could_ever_fit) return;  // The head waits; nothing behind it may overtake.
+      if (AnyNodeCouldEverFit(request)) return;  // The head waits; nothing behind may overtake.
       continue;
     }
     RecordDecision(rec, "placed", placed.Explain(), {}, absl::ZeroDuration(), now);
@@ -369,12 +369,7 @@ void Core::DecideQueued(JobRecord& rec, Pass& pass, absl::Time now, std::vector<
       if (start != absl::InfiniteFuture()) pass.last_prediction = input.predicted_vm_wait;
     } else {
       // Beyond the reservation horizon: at least as long as the last job that got one.
-      for (const auto& [node_id, node] : pool_.nodes()) {
-        if (CouldEverFit(node, request)) {
-          any_could_fit = true;
-          break;
-        }
-      }
+      any_could_fit = AnyNodeCouldEverFit(request);
       input.predicted_vm_wait = any_could_fit ? pass.last_prediction : absl::InfiniteDuration();
       input.prediction_is_lower_bound = true;
     }
