@@ -16,8 +16,9 @@
 //
 // Every event first starts head-of-queue jobs that fit now (PlaceHead: a few placements). The full
 // pass costs O(queue x nodes); it follows when jobs are still queued and either the queue is
-// short (at most `max_reservations`) and the event changed something (a submit, an exit, a node,
-// a policy: not a mere Tick or a task reporting that it started), or `full_pass_interval` (1 s)
+// short (at most `max_reservations`) and the event changed something (a job entered the queue,
+// a node, ACI's usage, the policy: not a Tick, nor a task that started, ran or exited — freed
+// room goes to the head at once), or `full_pass_interval` (1 s)
 // has passed since the last one — Slurm's split between its event-driven main scheduler and its
 // periodic backfill pass. Decisions on a long queue so lag by at most the interval, against
 // budgets of minutes.
