@@ -13,18 +13,30 @@ void NodePool::Upsert(const std::string& id, Resources capacity,
                       std::map<std::string, std::string> labels) {
   auto [it, inserted] = nodes_.try_emplace(id);
   NodeInfo& node = it->second;
-  if (!inserted) Unindex(node);
+  if (!inserted) {
+    Unindex(node);
+    CountSize(node, -1);
+  }
   node.id = id;
   node.capacity = capacity;
   node.labels = std::move(labels);
+  CountSize(node, +1);
   Reindex(node);
+}
+
+void NodePool::CountSize(const NodeInfo& node, int delta) {
+  if (node.state == spillway::v1::NODE_STATE_DOWN) return;
+  const std::pair<int64_t, int64_t> size{node.capacity.cpu_millis, node.capacity.memory_mib};
+  if ((size_counts_[size] += delta) == 0) size_counts_.erase(size);
 }
 
 bool NodePool::SetState(const std::string& id, spillway::v1::NodeState state) {
   auto it = nodes_.find(id);
   if (it == nodes_.end()) return false;
   Unindex(it->second);
+  CountSize(it->second, -1);
   it->second.state = state;
+  CountSize(it->second, +1);
   if (state == spillway::v1::NODE_STATE_DRAINING) {
     draining_.insert(id);
   } else {
@@ -80,13 +92,9 @@ const std::set<std::string>* NodePool::NodesWithAffinityKey(const std::string& k
 }
 
 std::vector<Resources> NodePool::NodeSizes() const {
-  std::set<std::pair<int64_t, int64_t>> sizes;
-  for (const auto& [id, node] : nodes_) {
-    if (node.state == spillway::v1::NODE_STATE_DOWN) continue;
-    sizes.insert({node.capacity.cpu_millis, node.capacity.memory_mib});
-  }
   std::vector<Resources> out;
-  for (const auto& [cpu, mem] : sizes) out.push_back(Resources{cpu, mem});
+  out.reserve(size_counts_.size());
+  for (const auto& [size, count] : size_counts_) out.push_back(Resources{size.first, size.second});
   return out;
 }
 

@@ -52,11 +52,16 @@ class NodePool {
  private:
   void Unindex(const NodeInfo& node);
   void Reindex(const NodeInfo& node);
+  // Adds `delta` to the count of nodes of `node`'s size (nodes that are down are not counted).
+  void CountSize(const NodeInfo& node, int delta);
 
   std::map<std::string, NodeInfo> nodes_;
   FreeCpuIndex index_;
   std::map<std::string, std::set<std::string>> affinity_nodes_;
   std::set<std::string> draining_;
+  // Nodes that are not down, by (cpu, memory) capacity: NodeSizes without a walk of the pool
+  // (every submit is validated against it).
+  std::map<std::pair<int64_t, int64_t>, int> size_counts_;
   int64_t generation_ = 0;
 };
 

@@ -182,6 +182,20 @@ TEST(NodePoolTest, NodeSizesAndTotalsIgnoreDownNodes) {
   EXPECT_EQ(pool.NodeSizes().size(), 4u);
 }
 
+TEST(NodePoolTest, NodeSizesFollowResizesAndSharedSizes) {
+  NodePool pool;
+  pool.Upsert("a", {2000, 4096}, {});
+  pool.Upsert("b", {2000, 4096}, {});
+  pool.SetState("a", NODE_STATE_DOWN);  // b still has that size.
+  EXPECT_EQ(pool.NodeSizes(), (std::vector<Resources>{{2000, 4096}}));
+  pool.Upsert("b", {4000, 8192}, {});  // Resized: its old size is gone with it.
+  EXPECT_EQ(pool.NodeSizes(), (std::vector<Resources>{{4000, 8192}}));
+  pool.Upsert("a", {8000, 16384}, {});  // Resized while down: still not counted.
+  EXPECT_EQ(pool.NodeSizes(), (std::vector<Resources>{{4000, 8192}}));
+  pool.SetState("a", NODE_STATE_READY);
+  EXPECT_EQ(pool.NodeSizes(), (std::vector<Resources>{{4000, 8192}, {8000, 16384}}));
+}
+
 TEST(NodePoolTest, EmptyPoolTotalsAreZero) {
   NodePool pool;
   EXPECT_TRUE(pool.NodeSizes().empty());
