@@ -3,8 +3,13 @@
 # arguments, one per line after a "--" line, to $FAKE_DOCKER_DIR/calls, and keeps a container's
 # state in $FAKE_DOCKER_DIR/<name>.state ("running 0 false", "exited 3 false", ...), which the
 # test edits to simulate the engine.
+# The record is written in one write(2) (O_APPEND): the agent's monitor may call `inspect` while
+# the test's `stop` runs, and line-by-line writes would interleave.
 dir="${FAKE_DOCKER_DIR:?}"
-{ echo "--"; for a in "$@"; do echo "$a"; done; } >> "$dir/calls"
+record="--"
+for a in "$@"; do record="$record
+$a"; done
+printf '%s\n' "$record" >> "$dir/calls"
 cmd="$1"; shift
 case "$cmd" in
   run)
