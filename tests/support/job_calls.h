@@ -32,7 +32,9 @@ inline spillway::v1::Job GetJobOrEmpty(spillway::v1::JobService::Stub& jobs, con
   req.set_id(id);
   spillway::v1::Job job;
   const grpc::Status s = jobs.GetJob(&ctx, req, &job);
-  if (expect_ok) EXPECT_TRUE(s.ok()) << id << ": " << s.error_message();
+  if (expect_ok) {
+    EXPECT_TRUE(s.ok()) << id << ": " << s.error_message();
+  }
   return job;
 }
 
