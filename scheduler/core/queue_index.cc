@@ -5,8 +5,9 @@
 //   - it was never decided (just queued, or in retry back-off at the last pass),
 //   - its last decision was blocked (an ACI limit, the circuit, infeasible): limits move,
 //   - it is due to burst: ACI-only; or its deadline (queued_since + wait budget) is reached —
-//     by now for the fixed-wait strategy, by now + last_prediction for the cost-aware one (its
-//     waited + predicted wait breaks the budget); every job for burst-when-unschedulable,
+//     by now for the fixed-wait strategy; for the cost-aware one by now + last_prediction (its
+//     waited + predicted wait breaks the budget) or by now + ACI's last-moment lead (its
+//     prediction is only a lower bound, burst_decision.h); every job for burst-when-unschedulable,
 //   - or it could backfill: its cpu fits the largest free cpu on a node.
 // Everything else keeps its class and explanation, so the pass need not visit it. Changes to
 // nodes, the policy or recovery set visit_all_ (the next pass visits every job).
