@@ -34,7 +34,7 @@
 #include "gtest/gtest.h"
 #include "proto/spillway/v1/jobs.grpc.pb.h"
 #include "sim/trace.h"
-#include "tests/sim_export/child_process.h"
+#include "tests/support/child_process.h"
 #include "tests/support/job_calls.h"
 
 namespace spillway {
@@ -227,8 +227,8 @@ TEST(SimExportE2eTest, LiveJobHistoryBecomesAReplayableTrace) {
   for (Case& c : lasting) c.id = Submit(*jobs, c);
 
   const std::string trace_path = dir + "/jobs.csv";
-  const CommandResult exported =
-      RunCommand({g_spillsim, "export", "--server=" + daemon->address, "--out_trace=" + trace_path},
+  const ChildResult exported =
+      RunChild({g_spillsim, "export", "--server=" + daemon->address, "--out_trace=" + trace_path},
                  dir, "export", absl::Seconds(60));
   ASSERT_EQ(exported.exit_code, 0) << exported.err;
   EXPECT_TRUE(absl::StrContains(exported.err, "5 jobs, 1 skipped")) << exported.err;
@@ -305,7 +305,7 @@ TEST(SimExportE2eTest, LiveJobHistoryBecomesAReplayableTrace) {
 
   // The file replays: a what-if run on a one-node pool reads the same four jobs and ends them all.
   const std::string out = dir + "/whatif";
-  const CommandResult whatif = RunCommand(
+  const ChildResult whatif = RunChild(
       {g_spillsim, "--trace=" + trace_path, "--mode=whatif", "--out=" + out, "--plots=false",
        "--nodes=1", "--node_cpu_millis=2000", "--node_memory_mib=4096", "--aci_start_latency=5s",
        "--aci_start_latency_jitter=0s"},

@@ -1,8 +1,9 @@
-// The test's real binaries as child processes: stdout and stderr go to files (so a failure can
+// Real binaries as a test's child processes (shared by the process-level tests; agent/subprocess.h
+// is the agent's own, for the docker CLI): stdout and stderr go to files (so a failure can
 // show them), the child gets SIGTERM if the test process dies, and every wait has a deadline
 // (PollUntil on the child's exit; nothing sleeps blindly).
-#ifndef SPILLWAY_TESTS_SIM_EXPORT_CHILD_PROCESS_H_
-#define SPILLWAY_TESTS_SIM_EXPORT_CHILD_PROCESS_H_
+#ifndef SPILLWAY_TESTS_SUPPORT_CHILD_PROCESS_H_
+#define SPILLWAY_TESTS_SUPPORT_CHILD_PROCESS_H_
 
 #include <sys/types.h>
 
@@ -35,18 +36,18 @@ class ChildProcess {
   std::optional<int> exit_code_;
 };
 
-struct CommandResult {
+struct ChildResult {
   std::optional<int> exit_code;  // nullopt: it did not finish in time (or did not start).
   std::string out;
   std::string err;
 };
 
 // Runs `argv` to its exit (at most `timeout`); its output is kept in `dir`/`name`.{out,err}.
-CommandResult RunCommand(const std::vector<std::string>& argv, const std::string& dir,
+ChildResult RunChild(const std::vector<std::string>& argv, const std::string& dir,
                          const std::string& name, absl::Duration timeout);
 
 std::string ReadFileOrEmpty(const std::string& path);
 
 }  // namespace spillway
 
-#endif  // SPILLWAY_TESTS_SIM_EXPORT_CHILD_PROCESS_H_
+#endif  // SPILLWAY_TESTS_SUPPORT_CHILD_PROCESS_H_

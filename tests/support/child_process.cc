@@ -1,4 +1,4 @@
-#include "tests/sim_export/child_process.h"
+#include "tests/support/child_process.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -77,11 +77,11 @@ std::optional<int> ChildProcess::WaitForExit(absl::Duration timeout) {
   return std::nullopt;
 }
 
-CommandResult RunCommand(const std::vector<std::string>& argv, const std::string& dir,
+ChildResult RunChild(const std::vector<std::string>& argv, const std::string& dir,
                          const std::string& name, absl::Duration timeout) {
   const std::string out = absl::StrCat(dir, "/", name, ".out");
   const std::string err = absl::StrCat(dir, "/", name, ".err");
-  CommandResult result;
+  ChildResult result;
   absl::StatusOr<std::unique_ptr<ChildProcess>> child = ChildProcess::Start(argv, out, err);
   if (!child.ok()) {
     result.err = child.status().ToString();
