@@ -25,6 +25,21 @@ spillway::v1::JobSpec Job(const std::string& name, int64_t cpu_millis, absl::Dur
   return spec;
 }
 
+// A 1-vCPU node, kept busy by a running 1-vCPU job expected to run `expected`; returns its id.
+std::string BusyNode(CoreHarness& h, absl::Duration expected) {
+  h.AddNode("vm-1", 1000, 4096);
+  const std::string runner = h.Submit(Job("runner", 1000, expected, absl::Hours(2)));
+  h.Run(runner, 1);
+  return runner;
+}
+
+// The id of the one job started since the last Take (a failure, and "", unless exactly one).
+std::string OnlyStarted(CoreHarness& h) {
+  const std::vector<StartVmTask> started = h.Take<StartVmTask>();
+  EXPECT_EQ(started.size(), 1u);
+  return started.size() == 1 ? started[0].job_id : "";
+}
+
 int64_t DecisionSeconds(const spillway::v1::Job& job) {
   return job.has_last_decision() ? job.last_decision().time().seconds() : -1;
 }
@@ -33,9 +48,7 @@ TEST(QueuePassTest, ALongQueueIsDecidedAtMostOncePerInterval) {
   spillway::v1::Policy policy = DefaultPolicy();
   policy.set_burst_strategy(spillway::v1::BURST_STRATEGY_AFTER_MAX_WAIT);
   CoreHarness h(LongQueueConfig(policy));
-  h.AddNode("vm-1", 1000, 4096);
-  const std::string filler = h.Submit(Job("filler", 1000, absl::Hours(1), absl::Minutes(1)));
-  h.Run(filler, 1);
+  BusyNode(h, absl::Hours(1));
   const int64_t t0 = absl::ToUnixSeconds(h.now());
   std::vector<std::string> queued;
   for (int i = 0; i < 4; ++i) {
@@ -100,9 +113,7 @@ TEST(QueuePassTest, HeadStartsAtOnceAndBackfillWaitsForTheNextPass) {
   h.Do(TaskExited{small1, 1, 0, ""});
   h.Do(TaskExited{small2, 1, 0, ""});
   h.Do(TaskExited{long_runner, 1, 0, ""});
-  started = h.Take<StartVmTask>();
-  ASSERT_EQ(started.size(), 1u);
-  EXPECT_EQ(started[0].job_id, big);
+  EXPECT_EQ(OnlyStarted(h), big);
   EXPECT_EQ(h.StateOf(big2), JobState::JOB_STATE_PENDING);
 }
 
@@ -113,9 +124,7 @@ TEST(QueuePassTest, EarliestDeadlineFirstWithinTheWindow) {
   spillway::v1::Policy policy = DefaultPolicy();
   policy.set_burst_enabled(false);
   CoreHarness h(policy);
-  h.AddNode("vm-1", 1000, 4096);
-  const std::string runner = h.Submit(Job("runner", 1000, absl::Minutes(10), absl::Hours(2)));
-  h.Run(runner, 1);
+  const std::string runner = BusyNode(h, absl::Minutes(10));
   const std::string patient = h.Submit(Job("patient", 1000, absl::Minutes(1), absl::Hours(1)));
   const std::string urgent = h.Submit(Job("urgent", 1000, absl::Minutes(1), absl::Seconds(60)));
   h.Advance(absl::Seconds(100));
@@ -123,14 +132,10 @@ TEST(QueuePassTest, EarliestDeadlineFirstWithinTheWindow) {
   const std::string late = h.Submit(Job("late", 1000, absl::Minutes(1), absl::Seconds(60)));
   h.Take();
   h.Do(TaskExited{runner, 1, 0, ""});
-  std::vector<StartVmTask> started = h.Take<StartVmTask>();
-  ASSERT_EQ(started.size(), 1u);
-  EXPECT_EQ(started[0].job_id, urgent);
+  EXPECT_EQ(OnlyStarted(h), urgent);
   h.Run(urgent, 1);
   h.Do(TaskExited{urgent, 1, 0, ""});
-  started = h.Take<StartVmTask>();
-  ASSERT_EQ(started.size(), 1u);
-  EXPECT_EQ(started[0].job_id, patient);
+  EXPECT_EQ(OnlyStarted(h), patient);
   EXPECT_EQ(h.StateOf(late), JobState::JOB_STATE_PENDING);
 }
 
@@ -140,9 +145,7 @@ TEST(QueuePassTest, DeepJobsBurstAtTheirLastMoment) {
   CoreConfig config = LongQueueConfig(DefaultPolicy());  // ACI start 25 s: lead 31.25 s.
   config.max_reservations = 1;
   CoreHarness h(config);
-  h.AddNode("vm-1", 1000, 4096);
-  const std::string runner = h.Submit(Job("runner", 1000, absl::Minutes(10), absl::Hours(1)));
-  h.Run(runner, 1);
+  BusyNode(h, absl::Minutes(10));
   // A reserves the node from the runner's end (+10 m). B, behind it, really waits until A ends
   // (+20 m) but only sees A's 10 m: within its 10m20s budget, until its last moment (~9m49s).
   const std::string a = h.Submit(Job("a", 1000, absl::Minutes(10), absl::Hours(1)));
