@@ -44,11 +44,11 @@ namespace spillway {
 
 struct CoreConfig {
   std::string cluster_name = "local";
-  spillway::v1::Policy policy;      // Unset fields take DefaultPolicy()'s values.
+  spillway::v1::Policy policy;                // Unset fields take DefaultPolicy()'s values.
   absl::Time start_time = absl::UnixEpoch();  // Time of the initial policy's audit record.
-  size_t event_log_capacity = 100000;  // Job events kept for WatchJobs resumption.
-  int max_reservations = 64;           // Queued jobs that get a VM reservation per pass.
-  int candidate_limit = 8;             // Feasible nodes scored per placement.
+  size_t event_log_capacity = 100000;         // Job events kept for WatchJobs resumption.
+  int max_reservations = 64;                  // Queued jobs that get a VM reservation per pass.
+  int candidate_limit = 8;                    // Feasible nodes scored per placement.
   // With more than `max_reservations` jobs queued, the full queue pass (predictions,
   // reservations, backfill, burst decisions for every queued job) runs at most this often; the
   // events in between only start jobs at the head of the queue that fit now (core_schedule.cc).
@@ -122,6 +122,15 @@ class Core {
   // Queue order: priority, then the earliest deadline (queued_since + wait budget, Unix ns), then
   // arrival (seq is unique per job).
   using QueueKey = std::tuple<int, int64_t, int64_t>;
+  // A job's spec never changes: what the queue pass asks of it on every visit.
+  struct SpecFacts {
+    bool known = false;
+    bool plain = true;       // No node selector, affinity or anti-affinity.
+    bool unbounded = false;  // Restart policy ALWAYS: no expected end.
+    spillway::v1::BurstMode mode = spillway::v1::BURST_MODE_ALLOWED;  // Unspecified = allowed.
+    absl::Duration hint = absl::ZeroDuration();  // spec.expected_duration; zero if none.
+    Resources aci_request;                       // Rounded to ACI's granularity.
+  };
   struct JobRecord {
     spillway::v1::Job job;
     Resources request;
@@ -134,8 +143,11 @@ class Core {
     int infra_failures = 0;     // Attempts the infrastructure failed.
     std::string pending_class;
     bool queued = false;
-    absl::Time indexed_deadline;  // Its key in by_deadline_ while queued.
-    QueueKey queue_key;           // Its key in queue_ while queued.
+    absl::Time indexed_deadline;         // Its key in by_deadline_ while queued.
+    QueueKey queue_key;                  // Its key in queue_ while queued.
+    bool undecided = false;              // In undecided_.
+    bool blocked = false;                // In blocked_ (and so not in by_deadline_).
+    mutable int64_t candidate_mark = 0;  // The last full pass DeepCandidates picked it in.
     // ExpectedEnd's cache of the current attempt's start (placed, then running time).
     mutable int cached_start_attempt = 0;
     mutable bool cached_started = false;
@@ -143,6 +155,14 @@ class Core {
     // Feedback::ClassOf(job.spec()), a view into the spec (which never changes), once known.
     mutable absl::string_view job_class;
     mutable bool job_class_known = false;
+    // What the queue pass reads of the spec on every visit, worked out once (FactsOf).
+    mutable SpecFacts facts;
+    // ExpectedDurationOf's answer for (feedback run-time version, policy version).
+    mutable absl::Duration expected;
+    mutable std::pair<int64_t, int64_t> expected_at{-1, -1};
+    // EffectiveMaxWait under policy version `max_wait_policy`.
+    mutable absl::Duration max_wait;
+    mutable int64_t max_wait_policy = -1;
   };
   struct AciGroup {
     std::string job_id;
@@ -173,8 +193,7 @@ class Core {
   void Transition(JobRecord& rec, spillway::v1::JobState state, const std::string& reason,
                   absl::Time now);
   spillway::v1::Attempt& AttemptOf(JobRecord& rec, int number);
-  spillway::v1::Attempt& NewAttempt(JobRecord& rec, spillway::v1::Backend backend,
-                                    absl::Time now);
+  spillway::v1::Attempt& NewAttempt(JobRecord& rec, spillway::v1::Backend backend, absl::Time now);
   void Enqueue(JobRecord& rec, absl::Time now);
   void Dequeue(JobRecord& rec);
   // Ends attempt `number` (releases the node or deletes the group); `state` is its final state.
@@ -209,6 +228,13 @@ class Core {
   // burst by now, or small enough for the pool's free cpu (queue_index.cc).
   std::vector<JobRecord*> DeepCandidates(const QueueKey& from, absl::Duration last_prediction,
                                          absl::Duration aci_latency, absl::Time now) const;
+  // Past the reservation horizon, true if deciding `rec` again would change nothing: the pool
+  // cannot take it now and DecideBurst leaves it in its class (the past-horizon branch of
+  // DecideQueued, without the placement walk or messages).
+  bool DeepDecisionUnchanged(const JobRecord& rec, Pass& pass, absl::Time now) const;
+  // After a full pass decided `rec` (still queued): out of undecided_; into blocked_ (out of
+  // by_deadline_) when an ACI limit or the pool's shape holds it, else back.
+  void MarkDecided(JobRecord& rec);
   QueueKey KeyOf(const JobRecord& rec) const;
   void IndexQueued(JobRecord& rec);
   void UnindexQueued(JobRecord& rec);
@@ -220,6 +246,9 @@ class Core {
   CapacityProfile& ProfileOf(const NodeInfo& node, absl::Time now,
                              absl::flat_hash_map<const NodeInfo*, CapacityProfile>& profiles) const;
   absl::Time ExpectedEnd(const JobRecord& rec, absl::Time now) const;
+  const SpecFacts& FactsOf(const JobRecord& rec) const;
+  // EffectiveMaxWait(spec, policy_), cached per policy version.
+  absl::Duration MaxWaitOf(const JobRecord& rec) const;
   // feedback_.ExpectedDuration for the job, its class looked up once.
   absl::Duration ExpectedDurationOf(const JobRecord& rec) const;
   void PlaceOnVm(JobRecord& rec, const NodeInfo& node, const std::string& why, absl::Time now,
@@ -237,21 +266,23 @@ class Core {
 
   // Rebalancing (core_drain.cc).
   void Rebalance(absl::Time now, std::vector<Action>& actions);
-  void StartMigration(JobRecord& rec, const NodeInfo* node, const std::string& why,
-                      absl::Time now, std::vector<Action>& actions);
+  void StartMigration(JobRecord& rec, const NodeInfo* node, const std::string& why, absl::Time now,
+                      std::vector<Action>& actions);
   bool DrainBudgetLeft(absl::Time now);
 
   CoreConfig config_;
   spillway::v1::Policy policy_;
   std::vector<spillway::v1::PolicyChange> audit_;
-  std::map<std::string, JobRecord> jobs_;  // Ordered by id for ListJobs; never erased but by Restore.
+  std::map<std::string, JobRecord>
+      jobs_;  // Ordered by id for ListJobs; never erased but by Restore.
   absl::flat_hash_map<std::string, JobRecord*> index_;  // id -> jobs_ entry, for lookups.
-  std::map<std::string, std::string> idempotency_;  // key -> job id
+  std::map<std::string, std::string> idempotency_;      // key -> job id
   std::map<QueueKey, JobRecord*> queue_;
   // Indexes of the queue for DeepCandidates (queue_index.cc); entries sort by their first field,
   // then queue order.
   using IndexedJob = std::pair<QueueKey, JobRecord*>;
-  std::set<std::pair<absl::Time, IndexedJob>> by_deadline_;  // Burstable: queued_since + budget.
+  // Burstable jobs not blocked, by queued_since + budget.
+  std::set<std::pair<absl::Time, IndexedJob>> by_deadline_;
   std::set<std::pair<int64_t, IndexedJob>> by_cpu_;
   std::set<IndexedJob> aci_only_;
   std::set<IndexedJob> undecided_;  // Not yet decided by a full pass.
@@ -274,6 +305,7 @@ class Core {
   absl::Time last_burst_ = absl::InfinitePast();
   absl::Time room_since_ = absl::InfinitePast();  // Pool has had room for ACI work since.
   absl::Time last_full_pass_ = absl::InfinitePast();
+  absl::Time last_drain_back_check_ = absl::InfinitePast();
   int64_t full_passes_ = 0;
   int64_t enqueues_ = 0;  // Jobs that entered the queue (Apply compares before and after).
   std::set<int> awaiting_inventory_;  // Backends (v1::Backend) still to report after recovery.

@@ -3,10 +3,11 @@
 //   1. Draining nodes: each migratable attempt on them gets a copy elsewhere (another VM node, or
 //      ACI when the job may burst and ACI's limits allow); the original stops once the copy runs.
 //      Work that is not migratable finishes where it is.
-//   2. Drain-back: when no queued job wants the VM pool and it has room for a migratable ACI job,
-//      a stability timer starts; once room has lasted `drain_stable_window`, and the last burst
-//      is at least `burst_cooldown` old (no flapping), jobs move back oldest burst first. Jobs
-//      expected to end within the window are left to finish on ACI (a move would cost more).
+//   2. Drain-back (looked at once per full_pass_interval): when no queued job wants the VM pool
+//      and it has room for a migratable ACI job, a stability timer starts; once room has lasted
+//      `drain_stable_window`, and the last burst is at least `burst_cooldown` old (no flapping),
+//      jobs move back oldest burst first. Jobs expected to end within the window are left to finish
+//      on ACI (a move would cost more).
 //   3. Every move counts against the drain budget (`drain_moves_per_minute`). A move starts the
 //      VM copy first; the ACI group is deleted only once the copy runs (OnTaskRunning).
 #include "absl/strings/str_cat.h"
@@ -54,10 +55,10 @@ void Core::Rebalance(absl::Time now, std::vector<Action>& actions) {
       }
       PlacementResult placed = Place(pool_, RequestOf(*rec), options);
       if (placed.node != nullptr) {
-        StartMigration(*rec, placed.node,
-                       absl::StrCat("node ", node_id, " draining: moving to vm node ",
-                                    placed.node->id),
-                       now, actions);
+        StartMigration(
+            *rec, placed.node,
+            absl::StrCat("node ", node_id, " draining: moving to vm node ", placed.node->id), now,
+            actions);
         continue;
       }
       const auto mode = rec->job.spec().burst_mode();
@@ -70,13 +71,19 @@ void Core::Rebalance(absl::Time now, std::vector<Action>& actions) {
       input.expected_duration = ExpectedDurationOf(*rec);
       BurstDecision d = DecideBurst(input, CurrentAciUsage(now), policy_);
       if (d.burst) {
-        StartMigration(*rec, nullptr,
-                       absl::StrCat("node ", node_id, " draining: moving to ACI"), now, actions);
+        StartMigration(*rec, nullptr, absl::StrCat("node ", node_id, " draining: moving to ACI"),
+                       now, actions);
       }
     }
   }
 
-  // 2. Drain-back from ACI.
+  // 2. Drain-back from ACI, judged at most once per full_pass_interval (its window is minutes;
+  // a look costs O(ACI groups)).
+  if (last_drain_back_check_ != absl::InfinitePast() &&
+      now - last_drain_back_check_ < config_.full_pass_interval) {
+    return;
+  }
+  last_drain_back_check_ = now;
   bool vm_demand = false;
   for (const auto& [key, queued] : queue_) {
     const JobRecord& q = *queued;
@@ -92,9 +99,8 @@ void Core::Rebalance(absl::Time now, std::vector<Action>& actions) {
     for (const auto& [name, group] : groups_) {
       if (group.delete_requested) continue;
       JobRecord* rec = Find(group.job_id);
-      if (rec == nullptr || rec->current_attempt != group.attempt ||
-          rec->migration_attempt != 0 || !rec->job.spec().migratable() ||
-          rec->job.state() != spillway::v1::JOB_STATE_RUNNING ||
+      if (rec == nullptr || rec->current_attempt != group.attempt || rec->migration_attempt != 0 ||
+          !rec->job.spec().migratable() || rec->job.state() != spillway::v1::JOB_STATE_RUNNING ||
           rec->job.spec().burst_mode() == spillway::v1::BURST_MODE_ACI_ONLY) {
         continue;
       }
@@ -124,11 +130,12 @@ void Core::Rebalance(absl::Time now, std::vector<Action>& actions) {
     if (!DrainBudgetLeft(now)) return;
     PlacementResult placed = Place(pool_, RequestOf(*rec), options);
     if (placed.node == nullptr) continue;
-    StartMigration(*rec, placed.node,
-                   absl::StrCat("load fell: moving back from ACI to vm node ", placed.node->id,
-                                " (room stable for ", absl::FormatDuration(absl::Trunc(now - room_since_, absl::Seconds(1))),
-                                ")"),
-                   now, actions);
+    StartMigration(
+        *rec, placed.node,
+        absl::StrCat("load fell: moving back from ACI to vm node ", placed.node->id,
+                     " (room stable for ",
+                     absl::FormatDuration(absl::Trunc(now - room_since_, absl::Seconds(1))), ")"),
+        now, actions);
   }
 }
 

@@ -50,9 +50,34 @@ bool SamePredictedStart(const spillway::v1::Decision& decision, absl::Duration p
 
 }  // namespace
 
+const Core::SpecFacts& Core::FactsOf(const JobRecord& rec) const {
+  SpecFacts& f = rec.facts;
+  if (f.known) return f;
+  const auto& spec = rec.job.spec();
+  f.plain = spec.node_selector().empty() && spec.affinity().empty() && spec.anti_affinity().empty();
+  f.unbounded = Unbounded(spec);
+  f.mode = spec.burst_mode() == spillway::v1::BURST_MODE_UNSPECIFIED
+               ? spillway::v1::BURST_MODE_ALLOWED
+               : spec.burst_mode();
+  f.hint = spec.has_expected_duration() ? ToAbslDuration(spec.expected_duration())
+                                        : absl::ZeroDuration();
+  f.aci_request = RoundToAciGranularity(rec.request);
+  f.known = true;
+  return f;
+}
+
+absl::Duration Core::MaxWaitOf(const JobRecord& rec) const {
+  if (rec.max_wait_policy != policy_.version()) {
+    rec.max_wait = EffectiveMaxWait(rec.job.spec(), policy_);
+    rec.max_wait_policy = policy_.version();
+  }
+  return rec.max_wait;
+}
+
 PlacementRequest Core::RequestOf(const JobRecord& rec) const {
   PlacementRequest r;
   r.resources = rec.request;
+  if (FactsOf(rec).plain) return r;  // Nothing to match: the placer reads null as empty.
   r.node_selector = &rec.job.spec().node_selector();
   r.affinity = &rec.job.spec().affinity();
   r.anti_affinity = &rec.job.spec().anti_affinity();
@@ -75,15 +100,22 @@ PlacementOptions Core::Options() const {
 }
 
 absl::Duration Core::ExpectedDurationOf(const JobRecord& rec) const {
-  if (!rec.job_class_known) {
-    rec.job_class = Feedback::ClassOf(rec.job.spec());
-    rec.job_class_known = true;
+  const SpecFacts& facts = FactsOf(rec);
+  if (facts.hint != absl::ZeroDuration()) return facts.hint;  // The submitter's estimate.
+  const std::pair<int64_t, int64_t> at{feedback_.run_time_version(), policy_.version()};
+  if (rec.expected_at != at) {
+    if (!rec.job_class_known) {
+      rec.job_class = Feedback::ClassOf(rec.job.spec());
+      rec.job_class_known = true;
+    }
+    rec.expected = feedback_.ExpectedDuration(rec.job_class, rec.job.spec(), policy_);
+    rec.expected_at = at;
   }
-  return feedback_.ExpectedDuration(rec.job_class, rec.job.spec(), policy_);
+  return rec.expected;
 }
 
 absl::Time Core::ExpectedEnd(const JobRecord& rec, absl::Time now) const {
-  if (Unbounded(rec.job.spec())) return absl::InfiniteFuture();
+  if (FactsOf(rec).unbounded) return absl::InfiniteFuture();
   const spillway::v1::Attempt& a = rec.job.attempts(rec.current_attempt - 1);
   if (rec.cached_start_attempt != rec.current_attempt || rec.cached_started != a.has_start_time()) {
     const auto& started = a.has_start_time() ? a.start_time() : a.placed_time();
@@ -238,6 +270,8 @@ struct Core::Pass {
   // least as long: the shortest such failure per shape, with its rejections.
   std::map<std::pair<int64_t, int64_t>, std::pair<absl::Duration, std::map<std::string, int>>>
       failed_shapes;
+  // AnyNodeCouldEverFit for plain jobs, by shape (the pool does not change during a pass).
+  absl::flat_hash_map<std::pair<int64_t, int64_t>, bool> could_fit;
 
   const std::vector<const NodeInfo*>& Nodes(const NodePool& pool) {
     if (nodes.empty()) {
@@ -271,15 +305,7 @@ void Core::FullPass(absl::Time now, std::vector<Action>& actions) {
   auto decide = [&](JobRecord& rec) {
     if (rec.retry_at > now) return;  // Still undecided.
     DecideQueued(rec, pass, now, actions);
-    if (!rec.queued) return;  // Placed or burst: out of the indexes.
-    const IndexedJob entry{rec.queue_key, &rec};
-    undecided_.erase(entry);
-    if (rec.pending_class == kPendingWaitingForVm || rec.pending_class == kPendingVmOnly ||
-        rec.pending_class == kPendingBurstDisabled) {
-      blocked_.erase(entry);
-    } else {
-      blocked_.insert(entry);
-    }
+    if (rec.queued) MarkDecided(rec);  // Placed or burst: already out of the indexes.
   };
   // Up to the reservation horizon every job, in queue order (deciding a job may take it out of
   // the queue: step past it first).
@@ -292,26 +318,69 @@ void Core::FullPass(absl::Time now, std::vector<Action>& actions) {
   }
   visit_all_ = false;
   if (it == queue_.end()) return;
-  // Past it, only the jobs whose decision can change (queue_index.cc).
-  for (JobRecord* rec : DeepCandidates(it->first, pass.last_prediction, pass.aci_latency, now))
+  // Past it, only the jobs whose decision can change (queue_index.cc), and of those only the ones
+  // a decision would change.
+  for (JobRecord* rec : DeepCandidates(it->first, pass.last_prediction, pass.aci_latency, now)) {
+    if (!rec->undecided && rec->retry_at <= now && DeepDecisionUnchanged(*rec, pass, now)) continue;
     decide(*rec);
+  }
+}
+
+bool Core::DeepDecisionUnchanged(const JobRecord& rec, Pass& pass, absl::Time now) const {
+  const SpecFacts& facts = FactsOf(rec);
+  if (facts.mode == spillway::v1::BURST_MODE_ACI_ONLY) return false;
+  const absl::Duration duration =
+      facts.unbounded ? absl::InfiniteDuration() : ExpectedDurationOf(rec);
+  const std::pair<int64_t, int64_t> shape{rec.request.cpu_millis, rec.request.memory_mib};
+  // DecideQueued tries the pool unless no node has the cpu free or the job's shape already
+  // failed this pass for a run no longer than its own.
+  const auto& free_cpu = pool_.free_cpu_index();
+  if (!free_cpu.empty() && free_cpu.rbegin()->first >= rec.request.cpu_millis) {
+    if (!facts.plain) return false;
+    auto cached = pass.failed_shapes.find(shape);
+    if (cached == pass.failed_shapes.end() || cached->second.first > duration) return false;
+  }
+  bool any_could_fit;
+  if (facts.plain) {
+    auto known = pass.could_fit.find(shape);
+    if (known == pass.could_fit.end()) {
+      known = pass.could_fit.emplace(shape, AnyNodeCouldEverFit(RequestOf(rec))).first;
+    }
+    any_could_fit = known->second;
+  } else {
+    any_could_fit = AnyNodeCouldEverFit(RequestOf(rec));
+  }
+  BurstInput input;
+  input.request = facts.aci_request;
+  input.mode = facts.mode;
+  input.waited = now - rec.queued_since;
+  input.max_wait = MaxWaitOf(rec);
+  input.aci_start_latency = pass.aci_latency;
+  input.expected_duration = facts.unbounded ? absl::Hours(1) : duration;
+  input.predicted_vm_wait = any_could_fit ? pass.last_prediction : absl::InfiniteDuration();
+  input.prediction_is_lower_bound = true;
+  const BurstDecision decision = DecideBurst(input, pass.usage, policy_, /*explain=*/false);
+  if (decision.burst) return false;
+  const bool infeasible =
+      !any_could_fit && decision.pending_class != kPendingWaitingForVm &&
+      (input.mode == spillway::v1::BURST_MODE_VM_ONLY || !policy_.burst_enabled());
+  return rec.pending_class == (infeasible ? kPendingInfeasible : decision.pending_class) &&
+         rec.job.last_decision().outcome() == (any_could_fit ? "queued" : "infeasible");
 }
 
 void Core::DecideQueued(JobRecord& rec, Pass& pass, absl::Time now, std::vector<Action>& actions) {
-  const auto& spec = rec.job.spec();
+  const SpecFacts& facts = FactsOf(rec);
   const PlacementRequest request = RequestOf(rec);
   const absl::Duration duration =
-      Unbounded(spec) ? absl::InfiniteDuration() : ExpectedDurationOf(rec);
+      facts.unbounded ? absl::InfiniteDuration() : ExpectedDurationOf(rec);
   const absl::Duration waited = now - rec.queued_since;
   BurstInput input;
-  input.request = RoundToAciGranularity(rec.request);
-  input.mode = spec.burst_mode() == spillway::v1::BURST_MODE_UNSPECIFIED
-                   ? spillway::v1::BURST_MODE_ALLOWED
-                   : spec.burst_mode();
+  input.request = facts.aci_request;
+  input.mode = facts.mode;
   input.waited = waited;
-  input.max_wait = EffectiveMaxWait(spec, policy_);
+  input.max_wait = MaxWaitOf(rec);
   input.aci_start_latency = pass.aci_latency;
-  input.expected_duration = Unbounded(spec) ? absl::Hours(1) : duration;
+  input.expected_duration = facts.unbounded ? absl::Hours(1) : duration;
 
   std::map<std::string, int> rejections;
   if (input.mode != spillway::v1::BURST_MODE_ACI_ONLY) {
@@ -321,8 +390,7 @@ void Core::DecideQueued(JobRecord& rec, Pass& pass, absl::Time now, std::vector<
       return it == pass.profiles.end() || !it->second.has_reservations() ||
              it->second.FitsDuring(now, duration, rec.request);
     };
-    const bool plain =
-        spec.node_selector().empty() && spec.anti_affinity().empty() && spec.affinity().empty();
+    const bool plain = facts.plain;
     const std::pair<int64_t, int64_t> shape{rec.request.cpu_millis, rec.request.memory_mib};
     const bool past_horizon = pass.reservations >= config_.max_reservations;
     const auto& free_cpu = pool_.free_cpu_index();
@@ -390,20 +458,18 @@ void Core::DecideQueued(JobRecord& rec, Pass& pass, absl::Time now, std::vector<
       pass.profiles.at(best).Reserve(start, duration, rec.request);
       ++pass.reservations;
     }
-    const std::string previous_class = rec.pending_class;
-    if (!any_could_fit && decision.pending_class != kPendingWaitingForVm) {
-      rec.pending_class = input.mode == spillway::v1::BURST_MODE_VM_ONLY || !policy_.burst_enabled()
-                              ? kPendingInfeasible
-                              : decision.pending_class;
-    } else {
-      rec.pending_class = decision.pending_class;
+    if (!any_could_fit && decision.pending_class != kPendingWaitingForVm &&
+        (input.mode == spillway::v1::BURST_MODE_VM_ONLY || !policy_.burst_enabled())) {
+      decision.pending_class = kPendingInfeasible;
     }
+    const bool same_class = rec.pending_class == decision.pending_class;
+    if (!same_class) rec.pending_class = decision.pending_class;
     const char* outcome = any_could_fit ? "queued" : "infeasible";
     // Keep the recorded explanation until the job's class or outcome changes — and, within the
     // reservation horizon, its predicted start moves (by a second or more) — instead of
     // re-formatting it for every queued job on every pass. Deep in the queue nothing new was
     // predicted.
-    if (rec.pending_class == previous_class && rec.job.last_decision().outcome() == outcome &&
+    if (same_class && rec.job.last_decision().outcome() == outcome &&
         (past_horizon ||
          SamePredictedStart(rec.job.last_decision(), input.predicted_vm_wait, now))) {
       return;

@@ -70,6 +70,7 @@ spillway::core::v1::CoreSnapshot Core::Snapshot(absl::Time forget_finished_befor
   out.set_last_burst(EncodeTime(last_burst_));
   out.set_room_since(EncodeTime(room_since_));
   out.set_last_full_pass(EncodeTime(last_full_pass_));
+  out.set_last_drain_back_check(EncodeTime(last_drain_back_check_));
   out.set_finished_spend_micro_usd(finished_spend_micro_usd_);
   out.set_next_job_number(next_job_number_);
   out.set_next_seq(next_seq_);
@@ -83,8 +84,8 @@ spillway::core::v1::CoreSnapshot Core::Snapshot(absl::Time forget_finished_befor
 
 absl::Status Core::Restore(const spillway::core::v1::CoreSnapshot& in) {
   if (in.cluster_name() != config_.cluster_name) {
-    return absl::FailedPreconditionError(absl::StrCat("snapshot of cluster ", in.cluster_name(),
-                                                      ", not ", config_.cluster_name));
+    return absl::FailedPreconditionError(
+        absl::StrCat("snapshot of cluster ", in.cluster_name(), ", not ", config_.cluster_name));
   }
   policy_ = in.policy();
   audit_.assign(in.audit().begin(), in.audit().end());
@@ -130,8 +131,12 @@ absl::Status Core::Restore(const spillway::core::v1::CoreSnapshot& in) {
   groups_.clear();
   ++groups_version_;
   for (const auto& g : in.groups()) {
-    groups_[g.name()] = AciGroup{g.job_id(), g.attempt(), Resources{g.cpu_millis(), g.memory_mib()},
-                                 DecodeTime(g.created()), g.delete_requested(), g.delete_reason()};
+    groups_[g.name()] = AciGroup{g.job_id(),
+                                 g.attempt(),
+                                 Resources{g.cpu_millis(), g.memory_mib()},
+                                 DecodeTime(g.created()),
+                                 g.delete_requested(),
+                                 g.delete_reason()};
   }
   pending_deletes_.assign(in.pending_deletes().begin(), in.pending_deletes().end());
   auto times = [](const google::protobuf::RepeatedField<int64_t>& in) {
@@ -145,6 +150,7 @@ absl::Status Core::Restore(const spillway::core::v1::CoreSnapshot& in) {
   last_burst_ = DecodeTime(in.last_burst());
   room_since_ = DecodeTime(in.room_since());
   last_full_pass_ = DecodeTime(in.last_full_pass());
+  last_drain_back_check_ = DecodeTime(in.last_drain_back_check());
   finished_spend_micro_usd_ = in.finished_spend_micro_usd();
   next_job_number_ = in.next_job_number();
   next_seq_ = in.next_seq();

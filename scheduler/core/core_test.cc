@@ -372,9 +372,13 @@ TEST(CoreTest, MigratableAciWorkMovesBackAfterTheStableWindow) {
   h.Take();
 
   h.Do(TaskExited{f, 1, 0, ""});  // Room appears.
+  // Drain-back looks at most once per full_pass_interval (1 s): the next tick sees the room.
+  h.Advance(absl::Seconds(1));
   h.Advance(absl::Minutes(1));
   EXPECT_THAT(h.Take<StartVmTask>(), SizeIs(0));  // Not stable long enough yet.
-  h.Advance(absl::Minutes(1));
+  h.Advance(absl::Minutes(1) - absl::Seconds(1));
+  EXPECT_THAT(h.Take<StartVmTask>(), SizeIs(0));  // 1 s short of the window.
+  h.Advance(absl::Seconds(1));
   auto starts = h.Take<StartVmTask>();
   ASSERT_THAT(starts, SizeIs(1));
   EXPECT_EQ(starts[0].job_id, w);
@@ -604,9 +608,8 @@ TEST(CoreRecoveryTest, InventoriesFailLostAttemptsAndRemoveWhatIsNotLive) {
   h.Do(RecoveryStarted{{spillway::v1::BACKEND_VM, spillway::v1::BACKEND_ACI},
                        h.now() + absl::Seconds(30)});
   // The pool still runs `kept`, and a task the core never heard of.
-  h.Do(BackendInventory{spillway::v1::BACKEND_VM,
-                        {{kept, 1, "vm-1"}, {"job-00000099", 1, "vm-1"}},
-                        {}});
+  h.Do(BackendInventory{
+      spillway::v1::BACKEND_VM, {{kept, 1, "vm-1"}, {"job-00000099", 1, "vm-1"}}, {}});
   EXPECT_EQ(h.StateOf(kept), spillway::v1::JOB_STATE_RUNNING);
   EXPECT_EQ(h.StateOf(lost), spillway::v1::JOB_STATE_PENDING);
   EXPECT_THAT(h.JobOf(lost).reason(), HasSubstr("lost while spillwayd was down"));

@@ -11,6 +11,12 @@
 //   - or it could backfill: its cpu fits the largest free cpu on a node.
 // Everything else keeps its class and explanation, so the pass need not visit it. Changes to
 // nodes, the policy or recovery set visit_all_ (the next pass visits every job).
+//
+// A blocked job leaves by_deadline_ (blocked_ brings it to every pass), so the deadline index
+// holds only jobs that may still become due. Of the candidates, a job the pool cannot take now
+// (no node has its cpu free, or its shape already failed this pass) and that DecideBurst leaves
+// in its class is passed over without the placement walk (Core::DeepDecisionUnchanged):
+// determinism_test holds the indexed pass to the answers of a pass that decides every job.
 #include <algorithm>
 
 #include "scheduler/core/core.h"
@@ -18,17 +24,27 @@
 
 namespace spillway {
 
+namespace {
+
+bool Burstable(spillway::v1::BurstMode mode) {
+  return mode != spillway::v1::BURST_MODE_ACI_ONLY && mode != spillway::v1::BURST_MODE_VM_ONLY;
+}
+
+}  // namespace
+
 void Core::IndexQueued(JobRecord& rec) {
   const IndexedJob entry{rec.queue_key, &rec};
   const auto mode = rec.job.spec().burst_mode();
   if (mode == spillway::v1::BURST_MODE_ACI_ONLY) {
     aci_only_.insert(entry);
-  } else if (mode != spillway::v1::BURST_MODE_VM_ONLY) {
-    rec.indexed_deadline = rec.queued_since + EffectiveMaxWait(rec.job.spec(), policy_);
+  } else if (Burstable(mode)) {
+    rec.indexed_deadline = rec.queued_since + MaxWaitOf(rec);
     by_deadline_.insert({rec.indexed_deadline, entry});
   }
   by_cpu_.insert({rec.request.cpu_millis, entry});
   undecided_.insert(entry);
+  rec.undecided = true;
+  rec.blocked = false;
 }
 
 void Core::UnindexQueued(JobRecord& rec) {
@@ -36,8 +52,32 @@ void Core::UnindexQueued(JobRecord& rec) {
   aci_only_.erase(entry);
   by_deadline_.erase({rec.indexed_deadline, entry});
   by_cpu_.erase({rec.request.cpu_millis, entry});
-  undecided_.erase(entry);
-  blocked_.erase(entry);
+  if (rec.undecided) undecided_.erase(entry);
+  if (rec.blocked) blocked_.erase(entry);
+  rec.undecided = false;
+  rec.blocked = false;
+}
+
+void Core::MarkDecided(JobRecord& rec) {
+  const IndexedJob entry{rec.queue_key, &rec};
+  if (rec.undecided) {
+    undecided_.erase(entry);
+    rec.undecided = false;
+  }
+  const bool blocked =
+      !(rec.pending_class == kPendingWaitingForVm || rec.pending_class == kPendingVmOnly ||
+        rec.pending_class == kPendingBurstDisabled);
+  if (blocked == rec.blocked) return;
+  rec.blocked = blocked;
+  // A blocked job is visited through blocked_ on every pass; by_deadline_ need not hold it.
+  const bool dated = Burstable(rec.job.spec().burst_mode());
+  if (blocked) {
+    blocked_.insert(entry);
+    if (dated) by_deadline_.erase({rec.indexed_deadline, entry});
+  } else {
+    blocked_.erase(entry);
+    if (dated) by_deadline_.insert({rec.indexed_deadline, entry});
+  }
 }
 
 Core::QueueKey Core::KeyOf(const JobRecord& rec) const {
@@ -68,9 +108,12 @@ std::vector<Core::JobRecord*> Core::DeepCandidates(const QueueKey& from,
                                                    absl::Duration last_prediction,
                                                    absl::Duration aci_latency,
                                                    absl::Time now) const {
-  std::vector<IndexedJob> picked;
+  // Each job once (marked with this pass's number), then sorted into queue order.
+  std::vector<JobRecord*> picked;
   auto add = [&](const IndexedJob& entry) {
-    if (entry.first >= from) picked.push_back(entry);
+    if (entry.second->candidate_mark == full_passes_ || entry.first < from) return;
+    entry.second->candidate_mark = full_passes_;
+    picked.push_back(entry.second);
   };
   for (const IndexedJob& entry : undecided_) add(entry);
   for (const IndexedJob& entry : blocked_) add(entry);
@@ -94,12 +137,9 @@ std::vector<Core::JobRecord*> Core::DeepCandidates(const QueueKey& from,
   for (auto it = by_cpu_.begin(); it != by_cpu_.end() && it->first <= largest_free; ++it) {
     add(it->second);
   }
-  std::sort(picked.begin(), picked.end());
-  picked.erase(std::unique(picked.begin(), picked.end()), picked.end());
-  std::vector<JobRecord*> out;
-  out.reserve(picked.size());
-  for (const IndexedJob& entry : picked) out.push_back(entry.second);
-  return out;
+  std::sort(picked.begin(), picked.end(),
+            [](const JobRecord* a, const JobRecord* b) { return a->queue_key < b->queue_key; });
+  return picked;
 }
 
 }  // namespace spillway

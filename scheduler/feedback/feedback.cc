@@ -35,6 +35,7 @@ void Feedback::ObserveRunTime(const spillway::v1::JobSpec& spec, absl::Duration 
     it = run_time_.emplace(cls, SampleWindow(50)).first;
   }
   it->second.Add(run_time);
+  ++run_time_version_;
 }
 
 void Feedback::ObserveVmRelease(absl::Time now, int64_t cpu_millis) {
@@ -62,8 +63,8 @@ void Feedback::ObserveAciCreateOutcome(absl::Time now, bool failed, const std::s
   if (ended >= policy.aci_breaker_min_creates() &&
       percent >= policy.aci_breaker_failure_percent()) {
     open_until_ = now + ToAbslDuration(policy.aci_breaker_cooldown());
-    open_reason_ = absl::StrCat(percent, "% of the last ", ended, " ACI creates failed (last: ",
-                                reason.substr(0, 200), ")");
+    open_reason_ = absl::StrCat(percent, "% of the last ", ended,
+                                " ACI creates failed (last: ", reason.substr(0, 200), ")");
   }
 }
 
@@ -113,9 +114,9 @@ int Feedback::AciFailurePercent(absl::Time now, const spillway::v1::Policy& poli
 
 std::string Feedback::CircuitReason(absl::Time now) const {
   if (!CircuitOpen(now)) return "";
-  return absl::StrCat("ACI circuit open until ", absl::FormatTime("%H:%M:%SZ", open_until_,
-                                                                   absl::UTCTimeZone()),
-                      ": ", open_reason_);
+  return absl::StrCat("ACI circuit open until ",
+                      absl::FormatTime("%H:%M:%SZ", open_until_, absl::UTCTimeZone()), ": ",
+                      open_reason_);
 }
 
 void Feedback::Describe(absl::Time now, const spillway::v1::Policy& policy,
@@ -166,6 +167,7 @@ void Feedback::RestoreFrom(const spillway::core::v1::FeedbackSnapshot& in) {
   aci_start_ = SampleWindow(200);
   for (int64_t n : in.aci_start_nanos()) aci_start_.Add(absl::Nanoseconds(n));
   run_time_.clear();
+  ++run_time_version_;
   // Sorted for determinism (proto maps have no order).
   std::map<std::string, const spillway::core::v1::Durations*> sorted;
   for (const auto& [cls, list] : in.run_time_nanos()) sorted[cls] = &list;

@@ -57,6 +57,9 @@ class Feedback {
 
   // A view into `spec` (or a constant): valid while `spec` is.
   static absl::string_view ClassOf(const spillway::v1::JobSpec& spec);
+  // Bumped whenever a run-time sample is taken: ExpectedDuration of a job without a hint may
+  // differ from what it was at another version (callers cache by it).
+  int64_t run_time_version() const { return run_time_version_; }
 
   // Everything measured, for snapshots (core_snapshot.cc).
   void SaveTo(spillway::core::v1::FeedbackSnapshot* out) const;
@@ -71,6 +74,7 @@ class Feedback {
 
   SampleWindow aci_start_{200};
   absl::flat_hash_map<std::string, SampleWindow> run_time_;  // Found by string_view too.
+  int64_t run_time_version_ = 0;
   std::deque<std::pair<absl::Time, int64_t>> releases_;
   std::deque<Outcome> outcomes_;
   absl::Time open_until_ = absl::InfinitePast();
