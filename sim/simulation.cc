@@ -77,6 +77,8 @@ class Replay {
       if (now >= next_sample) {
         TakeSample(now);
         next_sample += options_.sample_interval;
+        // The replay keeps its own record of every job: the core need not (bounded memory).
+        core_.ForgetFinished(now - options_.forget_finished_after);
       }
     }
     result_.makespan = now - t0;

@@ -41,6 +41,8 @@ struct SimOptions {
   SimulatedAciOptions aci;  // Prices are replaced by the policy's.
   absl::Duration tick_interval = absl::Seconds(1);
   absl::Duration sample_interval = absl::Minutes(1);
+  // Finished jobs leave the core this long after their last update (Core::ForgetFinished).
+  absl::Duration forget_finished_after = absl::Hours(1);
   // A drain-back (ACI -> VM move) within this long of the job's burst counts as a flap.
   absl::Duration flap_window = absl::Minutes(10);
   absl::Duration give_up_after = absl::Hours(48);

@@ -88,6 +88,10 @@ class Core {
       absl::Time forget_finished_before = absl::InfinitePast()) const;
   // Replaces the state with `snapshot`'s (the config's cluster name must match).
   absl::Status Restore(const spillway::core::v1::CoreSnapshot& snapshot);
+  // Drops what Snapshot(`before`) leaves out — finished jobs last updated before `before` and
+  // their idempotency keys — so the live core holds what one restored from that snapshot would
+  // (bounded memory for a long-running core). Returns how many jobs it dropped.
+  int ForgetFinished(absl::Time before);
 
   // --- Queries (read-only) ---
   // The full record, secrets included: redact before it leaves the process.
@@ -263,6 +267,9 @@ class Core {
   void RecordDecision(JobRecord& rec, const std::string& outcome, const std::string& message,
                       const std::map<std::string, int>& rejections, absl::Duration predicted,
                       absl::Time now);
+
+  // Left out of Snapshot(before) and dropped by ForgetFinished(before).
+  static bool Forgettable(const JobRecord& rec, absl::Time before);
 
   // Rebalancing (core_drain.cc).
   void Rebalance(absl::Time now, std::vector<Action>& actions);

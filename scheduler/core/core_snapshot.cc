@@ -1,7 +1,9 @@
 // Core::Snapshot and Core::Restore: the whole state as a proto, and back. Derived structures (the
 // queue, node allocations) are rebuilt from the records rather than stored, so a snapshot cannot
 // contradict itself.
+#include <iterator>
 #include <limits>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "scheduler/core/core.h"
@@ -17,16 +19,35 @@ bool IsFinal(spillway::v1::JobState s) {
 
 }  // namespace
 
+bool Core::Forgettable(const JobRecord& rec, absl::Time before) {
+  return IsFinal(rec.job.state()) && rec.job.has_update_time() &&
+         absl::FromUnixSeconds(rec.job.update_time().seconds()) < before;
+}
+
+int Core::ForgetFinished(absl::Time before) {
+  std::set<std::string> forgotten;
+  for (auto it = jobs_.begin(); it != jobs_.end();) {
+    if (!Forgettable(it->second, before)) {
+      ++it;
+      continue;
+    }
+    index_.erase(it->first);
+    forgotten.insert(it->first);
+    it = jobs_.erase(it);
+  }
+  for (auto it = idempotency_.begin(); it != idempotency_.end();) {
+    it = forgotten.count(it->second) > 0 ? idempotency_.erase(it) : std::next(it);
+  }
+  return static_cast<int>(forgotten.size());
+}
+
 spillway::core::v1::CoreSnapshot Core::Snapshot(absl::Time forget_finished_before) const {
   spillway::core::v1::CoreSnapshot out;
   out.set_cluster_name(config_.cluster_name);
   *out.mutable_policy() = policy_;
   for (const auto& change : audit_) *out.add_audit() = change;
   for (const auto& [id, rec] : jobs_) {
-    if (IsFinal(rec.job.state()) && rec.job.has_update_time() &&
-        absl::FromUnixSeconds(rec.job.update_time().seconds()) < forget_finished_before) {
-      continue;
-    }
+    if (Forgettable(rec, forget_finished_before)) continue;
     auto* j = out.add_jobs();
     *j->mutable_job() = rec.job;
     j->set_seq(rec.seq);

@@ -193,6 +193,35 @@ TEST(SnapshotTest, RestoredCoreContinuesIdentically) {
   }
 }
 
+// A live core that forgets old finished jobs holds what a core restored from the compacted
+// snapshot holds, and both go on identically.
+TEST(SnapshotTest, ForgettingFinishedJobsMatchesRestoringTheCompactedSnapshot) {
+  const CoreConfig config = CoreHarness::MakeConfig(DefaultPolicy());
+  const std::vector<Event> events = RandomWorkload(7, 1500, config);
+  const size_t cut = events.size() * 2 / 3;
+  Core original(config);
+  for (size_t i = 0; i < cut; ++i) original.Apply(events[i]);
+  const absl::Time before = events[cut - 1].time - absl::Minutes(10);
+  spillway::core::v1::CoreSnapshot snapshot;
+  ASSERT_TRUE(snapshot.ParseFromString(original.Snapshot(before).SerializeAsString()));
+  const size_t jobs_before = original.Snapshot().jobs_size();
+  const int forgotten = original.ForgetFinished(before);
+  ASSERT_GT(forgotten, 0);
+  EXPECT_EQ(original.Snapshot().jobs_size() + forgotten, jobs_before);
+  EXPECT_EQ(original.ForgetFinished(before), 0);  // Nothing left to forget.
+  Core restored(config);
+  ASSERT_TRUE(restored.Restore(snapshot).ok());
+  EXPECT_EQ(Deterministic(original.Snapshot()), Deterministic(restored.Snapshot()));
+  std::vector<std::string> a, b;
+  for (size_t i = cut; i < events.size(); ++i) {
+    for (const auto& x : original.Apply(events[i]).actions) a.push_back(DescribeAction(x));
+    for (const auto& x : restored.Apply(events[i]).actions) b.push_back(DescribeAction(x));
+  }
+  ASSERT_FALSE(a.empty());
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(Deterministic(original.Snapshot()), Deterministic(restored.Snapshot()));
+}
+
 TEST(SnapshotTest, ForgetsOldFinishedJobsAndTheirKeysOnly) {
   CoreHarness h;
   h.AddNode("vm-1", 2000, 4096);
