@@ -1,8 +1,16 @@
-// SubmitJob over loopback gRPC: spillwayd (in process, simulated backends, RealClock) against a
-// no-op JobService of the same callback shape that answers at once. Same client, same channel
+// SubmitJob over loopback gRPC: spillwayd (simulated backends, RealClock) against a no-op
+// JobService of the same callback shape that answers at once. Same client, same channel
 // settings, same request.
 //
 //   bazel run -c opt //tests/bench:grpc_load_bench [-- --requests=20000 --concurrency=64]
+//
+// The load generator and the servers are separate processes: this binary starts itself with
+// --serve as a child process (spillwayd and the no-op server, each on its own port) and drives
+// both from the parent. With --pin (the default, when at least two CPUs are allowed) the load
+// generator runs on the first allowed CPU and the servers on the others, as an operator would
+// put a load generator on a machine of its own: the client's CPU use then neither slows the
+// server nor shows up as server latency, and both servers get the same CPUs. --pin=false lets
+// the kernel place both processes (they then compete for the same cores).
 //
 // Phase 1 (closed loop): `concurrency` calls in flight until `requests` are done; throughput and
 // latency percentiles for each server, and the ratio. Phase 2 (open loop, skipped by --quick):
@@ -10,10 +18,15 @@
 // call's scheduled send time (no coordinated omission). Targets: ratio >= 0.5, paced p99 <= 2 ms.
 // Exits non-zero if any call failed. Prints "SUMMARY|metric|value|target" lines for make bench.
 #include <grpcpp/grpcpp.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
@@ -21,20 +34,31 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"  // SleepFor: pacing the open loop.
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "common/poll.h"
 #include "proto/spillway/v1/jobs.grpc.pb.h"
 #include "server/config.h"
 #include "server/spillwayd.h"
+#include "tests/support/child_process.h"
 
 ABSL_FLAG(int, requests, 20000, "Closed-loop requests per server.");
 ABSL_FLAG(int, concurrency, 64, "Calls in flight in the closed loop.");
 ABSL_FLAG(int, paced_requests, 10000, "Open-loop requests against spillwayd.");
 ABSL_FLAG(bool, quick, false, "Small counts, closed loop only (for make test).");
+ABSL_FLAG(bool, pin, true,
+          "Pin the load generator to the first allowed CPU and the servers to the others.");
+ABSL_FLAG(bool, serve, false,
+          "Internal: serve spillwayd and the no-op server until SIGTERM (the child process).");
+ABSL_FLAG(std::string, server_cpus, "", "Internal, with --serve: CPUs to pin to (\"1,2\").");
 
 namespace spillway {
 namespace {
@@ -206,27 +230,66 @@ void Print(const char* name, Stats& s) {
               absl::ToDoubleMilliseconds(s.Percentile(0.99)));
 }
 
-int Main() {
-  const bool quick = absl::GetFlag(FLAGS_quick);
-  const int requests = quick ? 300 : absl::GetFlag(FLAGS_requests);
-  const int concurrency = quick ? 8 : absl::GetFlag(FLAGS_concurrency);
-  Clock* clock = RealClock::Get();
-
-  // spillwayd: 200 simulated 64-vCPU nodes so every submit places (the queue stays short).
+// spillwayd: 200 simulated 64-vCPU nodes so every submit places (the queue stays short).
+Config BenchConfig() {
   Config config = DefaultConfig();
   config.vm_pool.nodes.clear();
   for (int i = 0; i < 200; ++i) {
     config.vm_pool.nodes.push_back(
         NodeConfig{absl::StrCat("vm-", 1000 + i), Resources{64000, 262144}, {}});
   }
+  return config;
+}
+
+// The CPUs this process may run on.
+std::vector<int> AllowedCpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  std::vector<int> cpus;
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) return cpus;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &set)) cpus.push_back(cpu);
+  }
+  return cpus;
+}
+
+// Pins the calling thread, and so every thread it starts later, to `cpus`.
+bool PinTo(const std::vector<int>& cpus) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (int cpu : cpus) CPU_SET(cpu, &set);
+  return sched_setaffinity(0, sizeof(set), &set) == 0;
+}
+
+// --serve: both servers in this process until SIGTERM; "PORTS <spillwayd> <no-op>" on stdout.
+int Serve() {
+  // Taken synchronously below; blocked before any thread starts so that every thread inherits it.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  const std::string cpus = absl::GetFlag(FLAGS_server_cpus);
+  if (!cpus.empty()) {
+    std::vector<int> list;
+    for (absl::string_view cpu : absl::StrSplit(cpus, ',')) {
+      int n = 0;
+      if (!absl::SimpleAtoi(cpu, &n)) {
+        std::fprintf(stderr, "bad --server_cpus=%s\n", cpus.c_str());
+        return 2;
+      }
+      list.push_back(n);
+    }
+    if (!PinTo(list)) std::fprintf(stderr, "cannot pin the servers to CPUs %s\n", cpus.c_str());
+  }
+
   SpillwaydOptions options;
   options.grpc_address = "127.0.0.1:0";
-  Spillwayd daemon(config, std::move(options));
+  Spillwayd daemon(BenchConfig(), std::move(options));
   if (absl::Status s = daemon.Start(); !s.ok()) {
     std::fprintf(stderr, "spillwayd: %s\n", s.ToString().c_str());
     return 1;
   }
-
   NoopJobService noop;
   grpc::ServerBuilder builder;
   int noop_port = 0;
@@ -238,9 +301,89 @@ int Main() {
     std::fprintf(stderr, "no-op server did not start\n");
     return 1;
   }
+  std::printf("PORTS %d %d\n", daemon.port(), noop_port);
+  std::fflush(stdout);
+  int signal = 0;
+  sigwait(&signals, &signal);
+  noop_server->Shutdown();
+  daemon.Shutdown();
+  return 0;
+}
 
-  auto spill_stub = Connect(daemon.address());
-  auto noop_stub = Connect(absl::StrCat("127.0.0.1:", noop_port));
+// The servers' child process, and where its ports were read from.
+struct Servers {
+  std::unique_ptr<ChildProcess> process;
+  int spillwayd_port = 0;
+  int noop_port = 0;
+  std::string dir;  // Holds the child's stdout and stderr.
+  std::string out_path;
+  std::string err_path;
+};
+
+// Starts this binary with --serve and waits (at most a minute) for its ports.
+absl::StatusOr<Servers> StartServers(const std::string& server_cpus) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  std::string dir = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/grpc_load_bench.XXXXXX");
+  if (mkdtemp(dir.data()) == nullptr) return absl::InternalError("mkdtemp failed");
+  Servers servers;
+  servers.dir = dir;
+  servers.out_path = dir + "/servers.out";
+  servers.err_path = dir + "/servers.err";
+  std::vector<std::string> argv = {"/proc/self/exe", "--serve"};
+  if (!server_cpus.empty()) argv.push_back(absl::StrCat("--server_cpus=", server_cpus));
+  absl::StatusOr<std::unique_ptr<ChildProcess>> child =
+      ChildProcess::Start(argv, servers.out_path, servers.err_path);
+  if (!child.ok()) return child.status();
+  servers.process = *std::move(child);
+  const bool listening = PollUntil(
+      [&servers] {
+        if (servers.process->ExitCode().has_value()) return true;
+        const std::string out = ReadFileOrEmpty(servers.out_path);
+        return absl::StrContains(out, "\n") &&
+               std::sscanf(out.c_str(), "PORTS %d %d", &servers.spillwayd_port,
+                           &servers.noop_port) == 2;
+      },
+      absl::Minutes(1), absl::Milliseconds(5));
+  if (!listening || servers.spillwayd_port == 0 || servers.noop_port == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("the servers did not start: ", ReadFileOrEmpty(servers.err_path)));
+  }
+  return servers;
+}
+
+int Main() {
+  const bool quick = absl::GetFlag(FLAGS_quick);
+  const int requests = quick ? 300 : absl::GetFlag(FLAGS_requests);
+  const int concurrency = quick ? 8 : absl::GetFlag(FLAGS_concurrency);
+  Clock* clock = RealClock::Get();
+
+  // The load generator on the first allowed CPU, the servers on the others (before any thread
+  // starts: the child and this process's gRPC threads inherit the mask).
+  std::string server_cpus;
+  const std::vector<int> cpus = AllowedCpus();
+  const bool pin = absl::GetFlag(FLAGS_pin) && cpus.size() >= 2;
+  if (pin) {
+    server_cpus = absl::StrJoin(cpus.begin() + 1, cpus.end(), ",");
+    if (!PinTo({cpus[0]})) {
+      std::fprintf(stderr, "cannot pin the load generator to CPU %d\n", cpus[0]);
+      return 1;
+    }
+  }
+  absl::StatusOr<Servers> servers = StartServers(server_cpus);
+  if (!servers.ok()) {
+    std::fprintf(stderr, "%s\n", servers.status().ToString().c_str());
+    return 1;
+  }
+  if (pin) {
+    std::printf("load generator on CPU %d, servers (one child process) on CPU %s\n", cpus[0],
+                server_cpus.c_str());
+  } else {
+    std::printf("load generator and servers (one child process) unpinned on %zu CPUs\n",
+                cpus.size());
+  }
+
+  auto spill_stub = Connect(absl::StrCat("127.0.0.1:", servers->spillwayd_port));
+  auto noop_stub = Connect(absl::StrCat("127.0.0.1:", servers->noop_port));
   // Warm both connections up.
   ClosedLoop(noop_stub.get(), 200, 8, clock).Run();
   ClosedLoop(spill_stub.get(), 200, 8, clock).Run();
@@ -277,8 +420,11 @@ int Main() {
     failed += paced_stats.failed + noop_paced.failed;
     ok = ok && paced_stats.ok == paced && noop_paced.ok == paced;
   }
-  noop_server->Shutdown();
-  daemon.Shutdown();
+  servers->process.reset();  // SIGTERM: the servers shut down.
+  const std::string server_errors = ReadFileOrEmpty(servers->err_path);
+  if (!server_errors.empty()) std::fprintf(stderr, "servers:\n%s", server_errors.c_str());
+  std::error_code ignored;
+  std::filesystem::remove_all(servers->dir, ignored);
   if (failed > 0 || !ok) {
     std::fprintf(stderr, "FAILED: %d calls failed\n", failed);
     return 1;
@@ -293,5 +439,5 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   // As spillwayd's main: Debian's Abseil checks lock order on every Mutex operation otherwise.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  return spillway::Main();
+  return absl::GetFlag(FLAGS_serve) ? spillway::Serve() : spillway::Main();
 }
