@@ -1,8 +1,9 @@
 #include "server/event_loop.h"
 
-#include <chrono>
+#include <pthread.h>
 
 #include <algorithm>
+#include <chrono>
 #include <utility>
 
 #include "absl/base/internal/raw_logging.h"
@@ -97,7 +98,10 @@ void EventLoop::Start() {
   absl::MutexLock lock(&mu_);
   if (started_ || stopping_) return;
   started_ = true;
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "spillway-loop");  // For top -H, perf and the benchmarks.
+    Run();
+  });
 }
 
 void EventLoop::Stop() {

@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -105,6 +106,9 @@ struct Stats {
   int failed = 0;
   double seconds = 0;
   std::vector<absl::Duration> latencies;
+  // The servers' process CPU time per call, and that of spillwayd's loop thread (when it has one).
+  double server_cpu_us = 0;
+  double loop_cpu_us = 0;
 
   double Throughput() const { return seconds > 0 ? ok / seconds : 0; }
   absl::Duration Percentile(double p) {
@@ -225,9 +229,55 @@ std::unique_ptr<JobService::Stub> Connect(const std::string& address) {
 }
 
 void Print(const char* name, Stats& s) {
-  std::printf("%-28s %8d ok %4d failed %10.0f req/s  p50 %7.3f ms  p99 %7.3f ms\n", name, s.ok,
-              s.failed, s.Throughput(), absl::ToDoubleMilliseconds(s.Percentile(0.5)),
-              absl::ToDoubleMilliseconds(s.Percentile(0.99)));
+  std::printf(
+      "%-20s %6d ok %2d failed %7.0f req/s  p50 %6.3f ms  p99 %6.3f ms  server CPU %5.1f us/call",
+      name, s.ok, s.failed, s.Throughput(), absl::ToDoubleMilliseconds(s.Percentile(0.5)),
+      absl::ToDoubleMilliseconds(s.Percentile(0.99)), s.server_cpu_us);
+  if (s.loop_cpu_us > 0) std::printf(" (loop thread %.1f)", s.loop_cpu_us);
+  std::printf("\n");
+}
+
+// CPU time the servers' process has used so far, and its loop thread (named by EventLoop).
+struct CpuTimes {
+  double process_us = 0;
+  double loop_us = 0;
+};
+
+CpuTimes ReadCpu(int pid) {
+  CpuTimes times;
+  // utime and stime, fields 14 and 15 of /proc/PID/stat (counted after the command's ")").
+  const std::string stat = ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/stat"));
+  const size_t paren = stat.rfind(')');
+  if (paren != std::string::npos) {
+    std::vector<std::string> fields = absl::StrSplit(stat.substr(paren + 2), ' ');
+    int64_t utime = 0;
+    int64_t stime = 0;
+    if (fields.size() > 12 && absl::SimpleAtoi(fields[11], &utime) &&
+        absl::SimpleAtoi(fields[12], &stime)) {
+      times.process_us = 1e6 * static_cast<double>(utime + stime) / sysconf(_SC_CLK_TCK);
+    }
+  }
+  std::error_code ec;
+  for (const auto& task :
+       std::filesystem::directory_iterator(absl::StrCat("/proc/", pid, "/task"), ec)) {
+    if (ReadFileOrEmpty(task.path() / "comm") != "spillway-loop\n") continue;
+    int64_t ns = 0;  // schedstat: time on a CPU (ns), wait time, timeslices.
+    const std::string schedstat = ReadFileOrEmpty(task.path() / "schedstat");
+    if (absl::SimpleAtoi(schedstat.substr(0, schedstat.find(' ')), &ns)) times.loop_us = ns / 1e3;
+  }
+  return times;
+}
+
+// Runs `phase` and adds the servers' CPU time per call to its stats.
+template <typename Phase>
+Stats WithServerCpu(int pid, Phase phase) {
+  const CpuTimes before = ReadCpu(pid);
+  Stats stats = phase();
+  const CpuTimes after = ReadCpu(pid);
+  const double calls = std::max(1, stats.ok + stats.failed);
+  stats.server_cpu_us = (after.process_us - before.process_us) / calls;
+  stats.loop_cpu_us = (after.loop_us - before.loop_us) / calls;
+  return stats;
 }
 
 // spillwayd: 200 simulated 64-vCPU nodes so every submit places (the queue stays short).
@@ -261,7 +311,8 @@ bool PinTo(const std::vector<int>& cpus) {
   return sched_setaffinity(0, sizeof(set), &set) == 0;
 }
 
-// --serve: both servers in this process until SIGTERM; "PORTS <spillwayd> <no-op>" on stdout.
+// --serve: both servers in this process until SIGTERM; "PORTS <spillwayd> <no-op> <pid>" on
+// stdout.
 int Serve() {
   // Taken synchronously below; blocked before any thread starts so that every thread inherits it.
   sigset_t signals;
@@ -301,7 +352,7 @@ int Serve() {
     std::fprintf(stderr, "no-op server did not start\n");
     return 1;
   }
-  std::printf("PORTS %d %d\n", daemon.port(), noop_port);
+  std::printf("PORTS %d %d %d\n", daemon.port(), noop_port, static_cast<int>(getpid()));
   std::fflush(stdout);
   int signal = 0;
   sigwait(&signals, &signal);
@@ -315,6 +366,7 @@ struct Servers {
   std::unique_ptr<ChildProcess> process;
   int spillwayd_port = 0;
   int noop_port = 0;
+  int pid = 0;      // The child's, for its CPU time.
   std::string dir;  // Holds the child's stdout and stderr.
   std::string out_path;
   std::string err_path;
@@ -340,8 +392,8 @@ absl::StatusOr<Servers> StartServers(const std::string& server_cpus) {
         if (servers.process->ExitCode().has_value()) return true;
         const std::string out = ReadFileOrEmpty(servers.out_path);
         return absl::StrContains(out, "\n") &&
-               std::sscanf(out.c_str(), "PORTS %d %d", &servers.spillwayd_port,
-                           &servers.noop_port) == 2;
+               std::sscanf(out.c_str(), "PORTS %d %d %d", &servers.spillwayd_port,
+                           &servers.noop_port, &servers.pid) == 3;
       },
       absl::Minutes(1), absl::Milliseconds(5));
   if (!listening || servers.spillwayd_port == 0 || servers.noop_port == 0) {
@@ -388,8 +440,11 @@ int Main() {
   ClosedLoop(noop_stub.get(), 200, 8, clock).Run();
   ClosedLoop(spill_stub.get(), 200, 8, clock).Run();
 
-  Stats noop_stats = ClosedLoop(noop_stub.get(), requests, concurrency, clock).Run();
-  Stats spill_stats = ClosedLoop(spill_stub.get(), requests, concurrency, clock).Run();
+  const int pid = servers->pid;
+  Stats noop_stats = WithServerCpu(
+      pid, [&] { return ClosedLoop(noop_stub.get(), requests, concurrency, clock).Run(); });
+  Stats spill_stats = WithServerCpu(
+      pid, [&] { return ClosedLoop(spill_stub.get(), requests, concurrency, clock).Run(); });
   std::printf("closed loop, %d requests, %d in flight:\n", requests, concurrency);
   Print("  no-op JobService", noop_stats);
   Print("  spillwayd", spill_stats);
@@ -403,13 +458,19 @@ int Main() {
   std::printf("SUMMARY|spillwayd / no-op throughput|%.2f|>= 0.50\n", ratio);
   std::printf("SUMMARY|spillwayd p99, closed loop (%d in flight)|%.2f ms|-\n", concurrency,
               absl::ToDoubleMilliseconds(spill_stats.Percentile(0.99)));
+  std::printf("SUMMARY|server CPU per SubmitJob, spillwayd (its loop thread)|%.1f us (%.1f us)|-\n",
+              spill_stats.server_cpu_us, spill_stats.loop_cpu_us);
+  std::printf("SUMMARY|server CPU per SubmitJob, no-op server|%.1f us|-\n",
+              noop_stats.server_cpu_us);
 
   if (!quick) {
     const double rate = spill_stats.Throughput() / 2;
     const int paced = absl::GetFlag(FLAGS_paced_requests);
-    Stats paced_stats = OpenLoop(spill_stub.get(), paced, rate, clock);
+    Stats paced_stats =
+        WithServerCpu(pid, [&] { return OpenLoop(spill_stub.get(), paced, rate, clock); });
     // The same load against the no-op server: the floor this machine and gRPC stack set.
-    Stats noop_paced = OpenLoop(noop_stub.get(), paced, rate, clock);
+    Stats noop_paced =
+        WithServerCpu(pid, [&] { return OpenLoop(noop_stub.get(), paced, rate, clock); });
     std::printf("open loop at %.0f req/s (half of spillwayd's closed-loop throughput):\n", rate);
     Print("  spillwayd", paced_stats);
     Print("  no-op JobService", noop_paced);
