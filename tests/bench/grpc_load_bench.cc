@@ -5,18 +5,25 @@
 //   bazel run -c opt //tests/bench:grpc_load_bench [-- --requests=20000 --concurrency=64]
 //
 // The load generator and the servers are separate processes: this binary starts itself with
-// --serve as a child process (spillwayd and the no-op server, each on its own port) and drives
-// both from the parent. With --pin (the default, when at least two CPUs are allowed) the load
-// generator runs on the first allowed CPU and the servers on the others, as an operator would
-// put a load generator on a machine of its own: the client's CPU use then neither slows the
-// server nor shows up as server latency, and both servers get the same CPUs. --pin=false lets
-// the kernel place both processes (they then compete for the same cores).
+// --serve as a child process (spillwayd and the no-op server, each on its own port, one at a
+// time under load) and drives them from the parent. --pin places the two processes:
+//   split (default)  the load generator on the first allowed CPU, the servers on the others. This
+//                    is what an operator does to measure a server with the load generator on the
+//                    same machine (taskset): the client's CPU use neither slows the server nor
+//                    shows up as server latency, and both servers get the same CPUs. On a 2-core
+//                    machine the servers then have one core.
+//   client           the load generator on the first CPU, the servers on all of them.
+//   none             the kernel places both (they compete for every core).
+// Other processes on the machine still take CPU time from either side: repeat runs and compare
+// ranges. Each phase also reports the servers' CPU time per call (and spillwayd's loop thread's),
+// which such noise disturbs far less than the percentiles.
 //
 // Phase 1 (closed loop): `concurrency` calls in flight until `requests` are done; throughput and
 // latency percentiles for each server, and the ratio. Phase 2 (open loop, skipped by --quick):
-// spillwayd at half its phase-1 throughput for `paced_requests`, latency measured from each
-// call's scheduled send time (no coordinated omission). Targets: ratio >= 0.5, paced p99 <= 2 ms.
-// Exits non-zero if any call failed. Prints "SUMMARY|metric|value|target" lines for make bench.
+// spillwayd, then the no-op server, at half of spillwayd's phase-1 throughput (or --paced_rate)
+// for `paced_requests`, latency measured from each call's scheduled send time (no coordinated
+// omission). Targets: ratio >= 0.5, paced p99 <= 2 ms. Exits non-zero if any call failed. Prints
+// "SUMMARY|metric|value|target" lines for make bench.
 #include <grpcpp/grpcpp.h>
 #include <pthread.h>
 #include <sched.h>
@@ -54,9 +61,14 @@
 ABSL_FLAG(int, requests, 20000, "Closed-loop requests per server.");
 ABSL_FLAG(int, concurrency, 64, "Calls in flight in the closed loop.");
 ABSL_FLAG(int, paced_requests, 10000, "Open-loop requests against spillwayd.");
+ABSL_FLAG(
+    double, paced_rate, 0,
+    "Open-loop rate (req/s); 0: half of spillwayd's closed-loop throughput (the target's load). "
+    "A fixed rate compares builds at the same load.");
 ABSL_FLAG(bool, quick, false, "Small counts, closed loop only (for make test).");
-ABSL_FLAG(bool, pin, true,
-          "Pin the load generator to the first allowed CPU and the servers to the others.");
+ABSL_FLAG(std::string, pin, "split",
+          "split: the load generator on the first allowed CPU, the servers on the others; "
+          "client: the load generator on the first CPU, the servers on any; none: no pinning.");
 ABSL_FLAG(bool, serve, false,
           "Internal: serve spillwayd and the no-op server until SIGTERM (the child process).");
 ABSL_FLAG(std::string, server_cpus, "", "Internal, with --serve: CPUs to pin to (\"1,2\").");
@@ -230,9 +242,11 @@ std::unique_ptr<JobService::Stub> Connect(const std::string& address) {
 
 void Print(const char* name, Stats& s) {
   std::printf(
-      "%-20s %6d ok %2d failed %7.0f req/s  p50 %6.3f ms  p99 %6.3f ms  server CPU %5.1f us/call",
+      "%-18s %6d ok %2d failed %6.0f req/s  p50 %6.3f  p99 %6.3f  p99.9 %6.3f ms  server CPU %5.1f "
+      "us/call",
       name, s.ok, s.failed, s.Throughput(), absl::ToDoubleMilliseconds(s.Percentile(0.5)),
-      absl::ToDoubleMilliseconds(s.Percentile(0.99)), s.server_cpu_us);
+      absl::ToDoubleMilliseconds(s.Percentile(0.99)),
+      absl::ToDoubleMilliseconds(s.Percentile(0.999)), s.server_cpu_us);
   if (s.loop_cpu_us > 0) std::printf(" (loop thread %.1f)", s.loop_cpu_us);
   std::printf("\n");
 }
@@ -409,30 +423,29 @@ int Main() {
   const int concurrency = quick ? 8 : absl::GetFlag(FLAGS_concurrency);
   Clock* clock = RealClock::Get();
 
-  // The load generator on the first allowed CPU, the servers on the others (before any thread
-  // starts: the child and this process's gRPC threads inherit the mask).
-  std::string server_cpus;
+  // Pinned before any thread starts: the child and this process's gRPC threads inherit the mask.
+  const std::string pin = absl::GetFlag(FLAGS_pin);
+  if (pin != "split" && pin != "client" && pin != "none") {
+    std::fprintf(stderr, "--pin must be split, client or none\n");
+    return 2;
+  }
   const std::vector<int> cpus = AllowedCpus();
-  const bool pin = absl::GetFlag(FLAGS_pin) && cpus.size() >= 2;
-  if (pin) {
-    server_cpus = absl::StrJoin(cpus.begin() + 1, cpus.end(), ",");
+  std::string server_cpus;  // Empty: as this process.
+  std::string placement = "load generator and servers unpinned";
+  if (pin != "none" && cpus.size() >= 2) {
     if (!PinTo({cpus[0]})) {
       std::fprintf(stderr, "cannot pin the load generator to CPU %d\n", cpus[0]);
       return 1;
     }
+    server_cpus = absl::StrJoin(pin == "split" ? cpus.begin() + 1 : cpus.begin(), cpus.end(), ",");
+    placement = absl::StrCat("load generator on CPU ", cpus[0], ", servers on CPU ", server_cpus);
   }
   absl::StatusOr<Servers> servers = StartServers(server_cpus);
   if (!servers.ok()) {
     std::fprintf(stderr, "%s\n", servers.status().ToString().c_str());
     return 1;
   }
-  if (pin) {
-    std::printf("load generator on CPU %d, servers (one child process) on CPU %s\n", cpus[0],
-                server_cpus.c_str());
-  } else {
-    std::printf("load generator and servers (one child process) unpinned on %zu CPUs\n",
-                cpus.size());
-  }
+  std::printf("%s (%zu CPUs allowed)\n", placement.c_str(), cpus.size());
 
   auto spill_stub = Connect(absl::StrCat("127.0.0.1:", servers->spillwayd_port));
   auto noop_stub = Connect(absl::StrCat("127.0.0.1:", servers->noop_port));
@@ -464,17 +477,20 @@ int Main() {
               noop_stats.server_cpu_us);
 
   if (!quick) {
-    const double rate = spill_stats.Throughput() / 2;
+    const double fixed_rate = absl::GetFlag(FLAGS_paced_rate);
+    const double rate = fixed_rate > 0 ? fixed_rate : spill_stats.Throughput() / 2;
     const int paced = absl::GetFlag(FLAGS_paced_requests);
     Stats paced_stats =
         WithServerCpu(pid, [&] { return OpenLoop(spill_stub.get(), paced, rate, clock); });
     // The same load against the no-op server: the floor this machine and gRPC stack set.
     Stats noop_paced =
         WithServerCpu(pid, [&] { return OpenLoop(noop_stub.get(), paced, rate, clock); });
-    std::printf("open loop at %.0f req/s (half of spillwayd's closed-loop throughput):\n", rate);
+    std::printf("open loop at %.0f req/s (%s):\n", rate,
+                fixed_rate > 0 ? "--paced_rate" : "half of spillwayd's closed-loop throughput");
     Print("  spillwayd", paced_stats);
     Print("  no-op JobService", noop_paced);
-    std::printf("SUMMARY|spillwayd p99 at %.0f req/s (half load)|%.2f ms|<= 2 ms\n", rate,
+    std::printf("SUMMARY|spillwayd p99 at %.0f req/s (%s)|%.2f ms|<= 2 ms\n", rate,
+                fixed_rate > 0 ? "--paced_rate" : "half load",
                 absl::ToDoubleMilliseconds(paced_stats.Percentile(0.99)));
     std::printf("SUMMARY|no-op server p99 at the same load|%.2f ms|-\n",
                 absl::ToDoubleMilliseconds(noop_paced.Percentile(0.99)));
