@@ -12,13 +12,22 @@
 
 namespace spillway {
 
-// What one batch accumulates while its commands run and its backends are polled.
+// What one batch accumulates while its commands run and its backends are polled. The loop keeps
+// one and clears it after each batch, so its vectors keep their capacity.
 struct LoopContext::Batch {
   std::vector<Action> actions;  // Queued by the commands, executed after them.
-  std::vector<Event> applied;   // Accepted by the core, for the commit.
-  size_t committed = 0;         // applied[0, committed) are durable.
+  std::vector<Event> applied;   // Accepted by the core since the last commit.
+  size_t committed = 0;         // Events of this batch committed so far.
   std::vector<std::function<void(const absl::Status&)>> completions;
   std::vector<std::function<void(const absl::Status&)>> acknowledgements;  // Before the actions.
+
+  void Clear() {
+    actions.clear();
+    applied.clear();
+    committed = 0;
+    completions.clear();
+    acknowledgements.clear();
+  }
 };
 
 ApplyResult LoopContext::Apply(EventBody body) {
@@ -69,7 +78,8 @@ EventLoop::EventLoop(std::unique_ptr<Core> core, std::vector<std::unique_ptr<Bac
       clock_(clock),
       simulated_clock_(dynamic_cast<SimulatedClock*>(clock)),
       options_(std::move(options)),
-      committer_(committer) {
+      committer_(committer),
+      batch_(std::make_unique<LoopContext::Batch>()) {
   for (auto& backend : backends_) backend->SetWakeup([this] { Nudge(); });
 }
 
@@ -100,6 +110,7 @@ void EventLoop::Start() {
   started_ = true;
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "spillway-loop");  // For top -H, perf and the benchmarks.
+    on_loop_thread_ = true;
     Run();
   });
 }
@@ -119,6 +130,14 @@ void EventLoop::Stop() {
   }
   if (run_inline) Run();  // Nobody else will run what was accepted before Stop().
   if (thread_.joinable()) thread_.join();
+  // The loop thread is gone: reply_thread_ is this thread's now.
+  if (reply_thread_.joinable()) {
+    {
+      absl::MutexLock lock(&reply_mu_);
+      reply_stop_ = true;
+    }
+    reply_thread_.join();  // After it ran every reply the loop handed over.
+  }
 }
 
 bool EventLoop::Post(Command command) {
@@ -136,9 +155,10 @@ bool EventLoop::RunAndWait(Command command) {
     }
   }
   absl::Notification done;
-  const bool posted = Post([&done, command = std::move(command)](LoopContext& ctx) {
+  const bool posted = Post([this, &done, command = std::move(command)](LoopContext& ctx) {
     command(ctx);
-    ctx.Defer([&done](const absl::Status&) { done.Notify(); });
+    // As the last reply of the batch: after every reply handed over before it.
+    ctx.Defer([this, &done](const absl::Status&) { Reply([&done] { done.Notify(); }); });
   });
   if (!posted) return false;
   done.WaitForNotification();
@@ -178,6 +198,58 @@ void EventLoop::AdvanceAndSync(absl::Duration d) {
 
 void EventLoop::Nudge() {
   Post([](LoopContext&) {});
+}
+
+void EventLoop::Reply(std::function<void()> reply) { replies_.push_back(std::move(reply)); }
+
+void EventLoop::FlushReplies() {
+  if (replies_.empty()) return;
+  std::vector<std::function<void()>> replies;
+  replies.swap(replies_);
+  if (!on_loop_thread_ || RunRepliesHere(replies.size())) {
+    for (auto& reply : replies) reply();
+    return;
+  }
+  if (!reply_thread_.joinable()) {  // Started at the first hand-off.
+    reply_thread_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "spillway-reply");
+      RunReplyThread();
+    });
+  }
+  absl::MutexLock lock(&reply_mu_);
+  if (reply_queue_.empty()) {
+    reply_queue_ = std::move(replies);
+  } else {
+    reply_queue_.insert(reply_queue_.end(), std::make_move_iterator(replies.begin()),
+                        std::make_move_iterator(replies.end()));
+  }
+}
+
+bool EventLoop::RunRepliesHere(size_t count) {
+  if (count > options_.max_inline_replies) return false;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!queue_.empty()) return false;  // Commands wait: the reply thread writes meanwhile.
+  }
+  absl::MutexLock lock(&reply_mu_);
+  return reply_queue_.empty() && !reply_busy_;  // In order after the replies handed over.
+}
+
+bool EventLoop::HasRepliesOrStop() const { return !reply_queue_.empty() || reply_stop_; }
+
+void EventLoop::RunReplyThread() {
+  for (;;) {
+    std::vector<std::function<void()>> replies;
+    {
+      absl::MutexLock lock(&reply_mu_);
+      reply_busy_ = false;
+      reply_mu_.Await(absl::Condition(this, &EventLoop::HasRepliesOrStop));
+      if (reply_queue_.empty()) return;  // Stopping, and everything ran.
+      replies.swap(reply_queue_);
+      reply_busy_ = true;
+    }
+    for (auto& reply : replies) reply();
+  }
 }
 
 bool EventLoop::HasWorkOrStop() const { return !queue_.empty() || stopping_; }
@@ -238,33 +310,36 @@ void EventLoop::Run() {
 void EventLoop::RunBatch(std::vector<Command> commands) {
   const auto started = std::chrono::steady_clock::now();  // Monotonic: for the apply latency.
   const size_t command_count = commands.size();
-  LoopContext::Batch batch;
+  LoopContext::Batch& batch = *batch_;
   for (Command& command : commands) {
     LoopContext ctx(*this, *core_, batch, clock_->Now());
     command(ctx);
   }
   const absl::Time now = clock_->Now();
-  if (options_.auto_tick && (last_tick_ == absl::InfinitePast() ||
-                             now - last_tick_ >= options_.tick_interval)) {
+  if (options_.auto_tick &&
+      (last_tick_ == absl::InfinitePast() || now - last_tick_ >= options_.tick_interval)) {
     LoopContext ctx(*this, *core_, batch, now);
     ctx.Apply(Tick{});
   }
   const absl::Status committed = CommitApplied(batch);
   // The commands' answers need only their events durable, not the backends' work.
   for (auto& acknowledge : batch.acknowledgements) acknowledge(committed);
+  FlushReplies();
   if (committed.ok()) {
     ExecuteActions(batch.actions, now);
     PollBackends(batch, now);
   }
   if (poisoned_.ok()) DispatchWatchers();  // Watchers only ever see durable events.
   for (auto& completion : batch.completions) completion(committed);
+  FlushReplies();
   if (!options_.observers.empty()) {
     BatchStats stats;
     stats.commands = command_count;
-    stats.events_applied = batch.applied.size();
+    stats.events_applied = batch.committed + batch.applied.size();
     stats.apply_time = absl::FromChrono(std::chrono::steady_clock::now() - started);
     for (BatchObserver* observer : options_.observers) observer->OnBatch(*core_, now, stats);
   }
+  batch.Clear();
 }
 
 void EventLoop::ExecuteActions(const std::vector<Action>& actions, absl::Time now) {
@@ -285,15 +360,11 @@ void EventLoop::ExecuteActions(const std::vector<Action>& actions, absl::Time no
 
 absl::Status EventLoop::CommitApplied(LoopContext::Batch& batch) {
   if (!poisoned_.ok()) return absl::UnavailableError(poisoned_.message());
-  std::vector<Event> pending(std::make_move_iterator(batch.applied.begin() + batch.committed),
-                             std::make_move_iterator(batch.applied.end()));
-  batch.applied.resize(batch.committed);
-  absl::Status status =
-      committer_ == nullptr || pending.empty() ? absl::OkStatus()
-                                               : committer_->Commit(pending, *core_);
-  batch.applied.insert(batch.applied.end(), std::make_move_iterator(pending.begin()),
-                       std::make_move_iterator(pending.end()));
-  batch.committed = batch.applied.size();
+  absl::Status status = committer_ == nullptr || batch.applied.empty()
+                            ? absl::OkStatus()
+                            : committer_->Commit(batch.applied, *core_);
+  batch.committed += batch.applied.size();
+  batch.applied.clear();
   if (!status.ok()) {
     poisoned_ = status;
     ABSL_RAW_LOG(ERROR,

@@ -1,8 +1,10 @@
 #include "server/event_loop.h"
 
 #include <algorithm>
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -403,6 +405,74 @@ TEST_F(EventLoopTest, StopOnARunningLoopDrainsTheQueue) {
   for (int i = 0; i < 100; ++i) ASSERT_TRUE(loop_->Post([&](LoopContext&) { ++ran; }));
   loop_->Stop();
   EXPECT_EQ(ran, 100);
+}
+
+TEST_F(EventLoopTest, RepliesRunInOrderOnTheReplyThreadAfterTheCommit) {
+  EventLoopOptions options;
+  options.max_inline_replies = 0;  // Every reply to the reply thread.
+  Build(options);
+  loop_->Sync();
+  log_.clear();
+  absl::Mutex mu;
+  std::vector<std::string> order;
+  std::vector<std::thread::id> threads;
+  std::thread::id loop_thread;
+  auto reply = [&](const std::string& name) {
+    return [&, name] {
+      absl::MutexLock lock(&mu);
+      order.push_back(name);
+      threads.push_back(std::this_thread::get_id());
+    };
+  };
+  ASSERT_TRUE(loop_->RunAndWait([&](LoopContext& ctx) {
+    loop_thread = std::this_thread::get_id();
+    ctx.Apply(JobSubmitted{Spec("a", spillway::v1::BURST_MODE_VM_ONLY), ""});
+    ctx.loop().Reply(reply("command"));
+    ctx.Acknowledge([&](const absl::Status&) {
+      log_.push_back("acknowledged");
+      loop_->Reply(reply("acknowledgement"));
+    });
+    ctx.Defer([&](const absl::Status&) { loop_->Reply(reply("completion")); });
+  }));
+  // RunAndWait returns once the replies ran: in order, none on the loop thread.
+  absl::MutexLock lock(&mu);
+  EXPECT_THAT(order, ElementsAre("command", "acknowledgement", "completion"));
+  for (std::thread::id id : threads) EXPECT_NE(id, loop_thread);
+  ASSERT_FALSE(log_.empty());
+  EXPECT_EQ(log_[0].rfind("commit:JobSubmitted", 0), 0u) << log_[0];  // Before any answer.
+}
+
+TEST_F(EventLoopTest, AFewRepliesWhileNothingWaitsRunOnTheLoopThread) {
+  Build();
+  std::thread::id loop_thread;
+  std::thread::id reply_thread;
+  ASSERT_TRUE(loop_->RunAndWait([&](LoopContext& ctx) {
+    loop_thread = std::this_thread::get_id();
+    ctx.loop().Reply([&] { reply_thread = std::this_thread::get_id(); });
+  }));
+  EXPECT_EQ(reply_thread, loop_thread);
+}
+
+TEST_F(EventLoopTest, StopRunsEveryReplyHandedOver) {
+  EventLoopOptions options;
+  options.max_inline_replies = 0;
+  Build(options);
+  std::atomic<int> replied{0};
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(loop_->Post([&](LoopContext& ctx) { ctx.loop().Reply([&] { ++replied; }); }));
+  }
+  loop_->Stop();
+  EXPECT_EQ(replied.load(), 100);
+}
+
+TEST_F(EventLoopTest, WithoutStartStopRunsTheRepliesOnItsCaller) {
+  Build({}, 100000, /*start=*/false);
+  std::thread::id reply_thread;
+  ASSERT_TRUE(loop_->Post([&](LoopContext& ctx) {
+    ctx.loop().Reply([&] { reply_thread = std::this_thread::get_id(); });
+  }));
+  loop_->Stop();
+  EXPECT_EQ(reply_thread, std::this_thread::get_id());
 }
 
 TEST_F(EventLoopTest, WatchersGetEveryEventOnceInOrder) {

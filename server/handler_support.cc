@@ -17,6 +17,10 @@ void FinishWith(grpc::ServerUnaryReactor* reactor, const absl::Status& status) {
   reactor->Finish(ToGrpcStatus(status));
 }
 
+void ReplyWith(EventLoop& loop, grpc::ServerUnaryReactor* reactor, const absl::Status& status) {
+  loop.Reply([reactor, grpc_status = ToGrpcStatus(status)] { reactor->Finish(grpc_status); });
+}
+
 absl::Status ValidateText(absl::string_view field, absl::string_view text, size_t max_bytes) {
   if (text.size() > max_bytes) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": longer than ", max_bytes, " bytes"));

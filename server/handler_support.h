@@ -19,6 +19,10 @@ void PostOrFinish(EventLoop& loop, grpc::ServerUnaryReactor* reactor, EventLoop:
 // Finishes a unary call with `status` mapped to gRPC (status_mapping.h).
 void FinishWith(grpc::ServerUnaryReactor* reactor, const absl::Status& status);
 
+// The same from the loop thread: the Finish (serialising and writing the response, which must be
+// complete by now) runs off the loop thread, through EventLoop::Reply.
+void ReplyWith(EventLoop& loop, grpc::ServerUnaryReactor* reactor, const absl::Status& status);
+
 // Free text from a client (reasons, caller names): at most `max_bytes`, no control characters.
 absl::Status ValidateText(absl::string_view field, absl::string_view text, size_t max_bytes);
 
