@@ -110,8 +110,7 @@ void EventLoop::Start() {
   started_ = true;
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "spillway-loop");  // For top -H, perf and the benchmarks.
-    on_loop_thread_ = true;
-    Run();
+    Run(/*hand_off_replies=*/true);
   });
 }
 
@@ -128,7 +127,8 @@ void EventLoop::Stop() {
       run_inline = !started_;
     }
   }
-  if (run_inline) Run();  // Nobody else will run what was accepted before Stop().
+  // Nobody else will run what was accepted before Stop().
+  if (run_inline) Run(/*hand_off_replies=*/false);
   if (thread_.joinable()) thread_.join();
   // The loop thread is gone: reply_thread_ is this thread's now.
   if (reply_thread_.joinable()) {
@@ -145,6 +145,30 @@ bool EventLoop::Post(Command command) {
   if (stopping_) return false;
   queue_.push_back(std::move(command));
   return true;
+}
+
+bool EventLoop::PostOrRun(Command command) {
+  if (run_mu_.TryLock()) {  // No batch is running: maybe run this one here.
+    bool run_here = false;
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) {
+        run_mu_.Unlock();
+        return false;
+      }
+      // Queued commands go first, on the loop thread (which was woken for them).
+      run_here = started_ && queue_.empty();
+    }
+    if (run_here) {
+      std::vector<Command> commands;
+      commands.push_back(std::move(command));
+      RunBatch(std::move(commands), /*hand_off_replies=*/false);
+      run_mu_.Unlock();
+      return true;
+    }
+    run_mu_.Unlock();
+  }
+  return Post(std::move(command));
 }
 
 bool EventLoop::RunAndWait(Command command) {
@@ -206,7 +230,7 @@ void EventLoop::FlushReplies() {
   if (replies_.empty()) return;
   std::vector<std::function<void()>> replies;
   replies.swap(replies_);
-  if (!on_loop_thread_ || RunRepliesHere(replies.size())) {
+  if (!hand_off_replies_ || RunRepliesHere(replies.size())) {
     for (auto& reply : replies) reply();
     return;
   }
@@ -272,16 +296,18 @@ absl::Duration EventLoop::WaitBudget() {
   return wait;
 }
 
-void EventLoop::Run() {
+void EventLoop::Run(bool hand_off_replies) {
   {
     absl::MutexLock lock(&mu_);
     loop_thread_id_ = std::this_thread::get_id();
   }
   for (;;) {
-    const absl::Duration wait = WaitBudget();  // Calls backends: not under mu_.
-    std::vector<Command> commands;
+    absl::Duration wait;
+    {
+      absl::MutexLock run(&run_mu_);
+      wait = WaitBudget();  // Reads the loop's state and calls backends: not under mu_.
+    }
     bool woke_for_time = false;
-    bool exit = false;
     {
       absl::MutexLock lock(&mu_);
       const absl::Condition ready(this, &EventLoop::HasWorkOrStop);
@@ -290,15 +316,23 @@ void EventLoop::Run() {
       } else {
         woke_for_time = !mu_.AwaitWithTimeout(ready, wait);
       }
+    }
+    // Commands are taken and run under run_mu_, so none overtakes another (PostOrRun).
+    absl::MutexLock run(&run_mu_);
+    std::vector<Command> commands;
+    bool exit = false;
+    {
+      absl::MutexLock lock(&mu_);
       while (!queue_.empty() && commands.size() < options_.max_batch) {
         commands.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
       exit = stopping_ && queue_.empty();
     }
-    if (!commands.empty() || woke_for_time) RunBatch(std::move(commands));
+    if (!commands.empty() || woke_for_time) RunBatch(std::move(commands), hand_off_replies);
     if (exit) break;
   }
+  absl::MutexLock run(&run_mu_);
   for (auto& [id, watcher] : watchers_) {
     watcher.sink->Fail(absl::UnavailableError("spillwayd is shutting down"));
   }
@@ -307,7 +341,8 @@ void EventLoop::Run() {
   stopped_ = true;
 }
 
-void EventLoop::RunBatch(std::vector<Command> commands) {
+void EventLoop::RunBatch(std::vector<Command> commands, bool hand_off_replies) {
+  hand_off_replies_ = hand_off_replies;
   const auto started = std::chrono::steady_clock::now();  // Monotonic: for the apply latency.
   const size_t command_count = commands.size();
   LoopContext::Batch& batch = *batch_;

@@ -1,5 +1,7 @@
-// The event loop: one thread owns the Core and the backends; everything else talks to it by
-// posting commands.
+// The event loop: one batch at a time owns the Core and the backends; everything else talks to it
+// by posting commands. Batches run on the loop's thread, or on a PostOrRun caller's when the loop
+// is idle (then nothing else runs meanwhile: the loop is held, run_mu_). "The loop thread" below
+// means whichever of them runs the batch at hand.
 //
 // Each turn of the loop
 //   1. takes up to max_batch commands from the queue (waiting at most until the next Tick is due
@@ -193,6 +195,12 @@ class EventLoop {
   // then runs in a later batch). Returns false (and drops the command) once Stop() was called.
   bool Post(Command command);
 
+  // Like Post, but when no batch is running and nothing is queued, runs `command` as a batch of
+  // its own on the calling thread (its replies too) instead of waking the loop thread: a gRPC
+  // handler's command then costs no thread hand-off. Not from a command or a reply (the call
+  // then Posts: the caller's batch is running). Returns false once Stop() was called.
+  bool PostOrRun(Command command);
+
   // Posts `command` and blocks until its batch is complete (actions executed, backends polled,
   // watchers fed, completions and replies run). Returns false when the loop is stopped. Must not
   // be called on the loop thread or in a reply.
@@ -228,10 +236,12 @@ class EventLoop {
   };
 
   bool HasWorkOrStop() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Run();
+  // `hand_off_replies`: on the thread Start() started (not on Stop()'s caller).
+  void Run(bool hand_off_replies);
   // How long the loop may wait for a command before it has to tick or poll (auto_tick only).
   absl::Duration WaitBudget();
-  void RunBatch(std::vector<Command> commands);
+  // `hand_off_replies`: replies may go to the reply thread (false: they run on this thread).
+  void RunBatch(std::vector<Command> commands, bool hand_off_replies);
   void ExecuteActions(const std::vector<Action>& actions, absl::Time now);
   // Commits batch.applied past batch.committed; poisons the loop on failure.
   absl::Status CommitApplied(LoopContext::Batch& batch);
@@ -259,10 +269,15 @@ class EventLoop {
   WatchId next_watch_id_ = 1;
   std::unique_ptr<LoopContext::Batch> batch_;   // The batch being run (reused).
   std::vector<std::function<void()>> replies_;  // Reply()'d in the current step.
-  bool on_loop_thread_ = false;  // The loop runs on Start()'s thread (not on Stop()'s caller).
+  bool hand_off_replies_ = false;               // The running batch's.
   // Started by the loop thread at its first hand-off of replies; joined by Stop() after the loop
   // thread.
   std::thread reply_thread_;
+
+  // Held by whoever runs a batch: the loop thread, or a PostOrRun caller. The loop's state (the
+  // core, the backends' calls, the watchers, the members above) belongs to its holder. Taken
+  // before mu_.
+  absl::Mutex run_mu_;
 
   mutable absl::Mutex mu_;
   std::deque<Command> queue_ ABSL_GUARDED_BY(mu_);

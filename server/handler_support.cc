@@ -8,7 +8,7 @@
 namespace spillway {
 
 void PostOrFinish(EventLoop& loop, grpc::ServerUnaryReactor* reactor, EventLoop::Command command) {
-  if (!loop.Post(std::move(command))) {
+  if (!loop.PostOrRun(std::move(command))) {
     reactor->Finish(ToGrpcStatus(absl::UnavailableError("spillwayd is shutting down")));
   }
 }

@@ -12,8 +12,8 @@
 
 namespace spillway {
 
-// Posts `command` to the loop; when the loop no longer accepts work, finishes the call with
-// UNAVAILABLE instead.
+// Posts `command` to the loop (or runs it here when the loop is idle: EventLoop::PostOrRun); when
+// the loop no longer accepts work, finishes the call with UNAVAILABLE instead.
 void PostOrFinish(EventLoop& loop, grpc::ServerUnaryReactor* reactor, EventLoop::Command command);
 
 // Finishes a unary call with `status` mapped to gRPC (status_mapping.h).
