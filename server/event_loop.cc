@@ -1,8 +1,9 @@
 #include "server/event_loop.h"
 
-#include <chrono>
+#include <pthread.h>
 
 #include <algorithm>
+#include <chrono>
 #include <utility>
 
 #include "absl/base/internal/raw_logging.h"
@@ -11,13 +12,22 @@
 
 namespace spillway {
 
-// What one batch accumulates while its commands run and its backends are polled.
+// What one batch accumulates while its commands run and its backends are polled. The loop keeps
+// one and clears it after each batch, so its vectors keep their capacity.
 struct LoopContext::Batch {
   std::vector<Action> actions;  // Queued by the commands, executed after them.
-  std::vector<Event> applied;   // Accepted by the core, for the commit.
-  size_t committed = 0;         // applied[0, committed) are durable.
+  std::vector<Event> applied;   // Accepted by the core since the last commit.
+  size_t committed = 0;         // Events of this batch committed so far.
   std::vector<std::function<void(const absl::Status&)>> completions;
   std::vector<std::function<void(const absl::Status&)>> acknowledgements;  // Before the actions.
+
+  void Clear() {
+    actions.clear();
+    applied.clear();
+    committed = 0;
+    completions.clear();
+    acknowledgements.clear();
+  }
 };
 
 ApplyResult LoopContext::Apply(EventBody body) {
@@ -68,7 +78,8 @@ EventLoop::EventLoop(std::unique_ptr<Core> core, std::vector<std::unique_ptr<Bac
       clock_(clock),
       simulated_clock_(dynamic_cast<SimulatedClock*>(clock)),
       options_(std::move(options)),
-      committer_(committer) {
+      committer_(committer),
+      batch_(std::make_unique<LoopContext::Batch>()) {
   for (auto& backend : backends_) backend->SetWakeup([this] { Nudge(); });
 }
 
@@ -97,7 +108,10 @@ void EventLoop::Start() {
   absl::MutexLock lock(&mu_);
   if (started_ || stopping_) return;
   started_ = true;
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "spillway-loop");  // For top -H, perf and the benchmarks.
+    Run(/*hand_off_replies=*/true);
+  });
 }
 
 void EventLoop::Stop() {
@@ -113,8 +127,17 @@ void EventLoop::Stop() {
       run_inline = !started_;
     }
   }
-  if (run_inline) Run();  // Nobody else will run what was accepted before Stop().
+  // Nobody else will run what was accepted before Stop().
+  if (run_inline) Run(/*hand_off_replies=*/false);
   if (thread_.joinable()) thread_.join();
+  // The loop thread is gone: reply_thread_ is this thread's now.
+  if (reply_thread_.joinable()) {
+    {
+      absl::MutexLock lock(&reply_mu_);
+      reply_stop_ = true;
+    }
+    reply_thread_.join();  // After it ran every reply the loop handed over.
+  }
 }
 
 bool EventLoop::Post(Command command) {
@@ -122,6 +145,30 @@ bool EventLoop::Post(Command command) {
   if (stopping_) return false;
   queue_.push_back(std::move(command));
   return true;
+}
+
+bool EventLoop::PostOrRun(Command command) {
+  if (run_mu_.TryLock()) {  // No batch is running: maybe run this one here.
+    bool run_here = false;
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) {
+        run_mu_.Unlock();
+        return false;
+      }
+      // Queued commands go first, on the loop thread (which was woken for them).
+      run_here = started_ && queue_.empty();
+    }
+    if (run_here) {
+      std::vector<Command> commands;
+      commands.push_back(std::move(command));
+      RunBatch(std::move(commands), /*hand_off_replies=*/false);
+      run_mu_.Unlock();
+      return true;
+    }
+    run_mu_.Unlock();
+  }
+  return Post(std::move(command));
 }
 
 bool EventLoop::RunAndWait(Command command) {
@@ -132,9 +179,10 @@ bool EventLoop::RunAndWait(Command command) {
     }
   }
   absl::Notification done;
-  const bool posted = Post([&done, command = std::move(command)](LoopContext& ctx) {
+  const bool posted = Post([this, &done, command = std::move(command)](LoopContext& ctx) {
     command(ctx);
-    ctx.Defer([&done](const absl::Status&) { done.Notify(); });
+    // As the last reply of the batch: after every reply handed over before it.
+    ctx.Defer([this, &done](const absl::Status&) { Reply([&done] { done.Notify(); }); });
   });
   if (!posted) return false;
   done.WaitForNotification();
@@ -176,6 +224,58 @@ void EventLoop::Nudge() {
   Post([](LoopContext&) {});
 }
 
+void EventLoop::Reply(std::function<void()> reply) { replies_.push_back(std::move(reply)); }
+
+void EventLoop::FlushReplies() {
+  if (replies_.empty()) return;
+  std::vector<std::function<void()>> replies;
+  replies.swap(replies_);
+  if (!hand_off_replies_ || RunRepliesHere(replies.size())) {
+    for (auto& reply : replies) reply();
+    return;
+  }
+  if (!reply_thread_.joinable()) {  // Started at the first hand-off.
+    reply_thread_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "spillway-reply");
+      RunReplyThread();
+    });
+  }
+  absl::MutexLock lock(&reply_mu_);
+  if (reply_queue_.empty()) {
+    reply_queue_ = std::move(replies);
+  } else {
+    reply_queue_.insert(reply_queue_.end(), std::make_move_iterator(replies.begin()),
+                        std::make_move_iterator(replies.end()));
+  }
+}
+
+bool EventLoop::RunRepliesHere(size_t count) {
+  if (count > options_.max_inline_replies) return false;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!queue_.empty()) return false;  // Commands wait: the reply thread writes meanwhile.
+  }
+  absl::MutexLock lock(&reply_mu_);
+  return reply_queue_.empty() && !reply_busy_;  // In order after the replies handed over.
+}
+
+bool EventLoop::HasRepliesOrStop() const { return !reply_queue_.empty() || reply_stop_; }
+
+void EventLoop::RunReplyThread() {
+  for (;;) {
+    std::vector<std::function<void()>> replies;
+    {
+      absl::MutexLock lock(&reply_mu_);
+      reply_busy_ = false;
+      reply_mu_.Await(absl::Condition(this, &EventLoop::HasRepliesOrStop));
+      if (reply_queue_.empty()) return;  // Stopping, and everything ran.
+      replies.swap(reply_queue_);
+      reply_busy_ = true;
+    }
+    for (auto& reply : replies) reply();
+  }
+}
+
 bool EventLoop::HasWorkOrStop() const { return !queue_.empty() || stopping_; }
 
 absl::Duration EventLoop::WaitBudget() {
@@ -196,16 +296,18 @@ absl::Duration EventLoop::WaitBudget() {
   return wait;
 }
 
-void EventLoop::Run() {
+void EventLoop::Run(bool hand_off_replies) {
   {
     absl::MutexLock lock(&mu_);
     loop_thread_id_ = std::this_thread::get_id();
   }
   for (;;) {
-    const absl::Duration wait = WaitBudget();  // Calls backends: not under mu_.
-    std::vector<Command> commands;
+    absl::Duration wait;
+    {
+      absl::MutexLock run(&run_mu_);
+      wait = WaitBudget();  // Reads the loop's state and calls backends: not under mu_.
+    }
     bool woke_for_time = false;
-    bool exit = false;
     {
       absl::MutexLock lock(&mu_);
       const absl::Condition ready(this, &EventLoop::HasWorkOrStop);
@@ -214,15 +316,23 @@ void EventLoop::Run() {
       } else {
         woke_for_time = !mu_.AwaitWithTimeout(ready, wait);
       }
+    }
+    // Commands are taken and run under run_mu_, so none overtakes another (PostOrRun).
+    absl::MutexLock run(&run_mu_);
+    std::vector<Command> commands;
+    bool exit = false;
+    {
+      absl::MutexLock lock(&mu_);
       while (!queue_.empty() && commands.size() < options_.max_batch) {
         commands.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
       exit = stopping_ && queue_.empty();
     }
-    if (!commands.empty() || woke_for_time) RunBatch(std::move(commands));
+    if (!commands.empty() || woke_for_time) RunBatch(std::move(commands), hand_off_replies);
     if (exit) break;
   }
+  absl::MutexLock run(&run_mu_);
   for (auto& [id, watcher] : watchers_) {
     watcher.sink->Fail(absl::UnavailableError("spillwayd is shutting down"));
   }
@@ -231,36 +341,40 @@ void EventLoop::Run() {
   stopped_ = true;
 }
 
-void EventLoop::RunBatch(std::vector<Command> commands) {
+void EventLoop::RunBatch(std::vector<Command> commands, bool hand_off_replies) {
+  hand_off_replies_ = hand_off_replies;
   const auto started = std::chrono::steady_clock::now();  // Monotonic: for the apply latency.
   const size_t command_count = commands.size();
-  LoopContext::Batch batch;
+  LoopContext::Batch& batch = *batch_;
   for (Command& command : commands) {
     LoopContext ctx(*this, *core_, batch, clock_->Now());
     command(ctx);
   }
   const absl::Time now = clock_->Now();
-  if (options_.auto_tick && (last_tick_ == absl::InfinitePast() ||
-                             now - last_tick_ >= options_.tick_interval)) {
+  if (options_.auto_tick &&
+      (last_tick_ == absl::InfinitePast() || now - last_tick_ >= options_.tick_interval)) {
     LoopContext ctx(*this, *core_, batch, now);
     ctx.Apply(Tick{});
   }
   const absl::Status committed = CommitApplied(batch);
   // The commands' answers need only their events durable, not the backends' work.
   for (auto& acknowledge : batch.acknowledgements) acknowledge(committed);
+  FlushReplies();
   if (committed.ok()) {
     ExecuteActions(batch.actions, now);
     PollBackends(batch, now);
   }
   if (poisoned_.ok()) DispatchWatchers();  // Watchers only ever see durable events.
   for (auto& completion : batch.completions) completion(committed);
+  FlushReplies();
   if (!options_.observers.empty()) {
     BatchStats stats;
     stats.commands = command_count;
-    stats.events_applied = batch.applied.size();
+    stats.events_applied = batch.committed + batch.applied.size();
     stats.apply_time = absl::FromChrono(std::chrono::steady_clock::now() - started);
     for (BatchObserver* observer : options_.observers) observer->OnBatch(*core_, now, stats);
   }
+  batch.Clear();
 }
 
 void EventLoop::ExecuteActions(const std::vector<Action>& actions, absl::Time now) {
@@ -281,15 +395,11 @@ void EventLoop::ExecuteActions(const std::vector<Action>& actions, absl::Time no
 
 absl::Status EventLoop::CommitApplied(LoopContext::Batch& batch) {
   if (!poisoned_.ok()) return absl::UnavailableError(poisoned_.message());
-  std::vector<Event> pending(std::make_move_iterator(batch.applied.begin() + batch.committed),
-                             std::make_move_iterator(batch.applied.end()));
-  batch.applied.resize(batch.committed);
-  absl::Status status =
-      committer_ == nullptr || pending.empty() ? absl::OkStatus()
-                                               : committer_->Commit(pending, *core_);
-  batch.applied.insert(batch.applied.end(), std::make_move_iterator(pending.begin()),
-                       std::make_move_iterator(pending.end()));
-  batch.committed = batch.applied.size();
+  absl::Status status = committer_ == nullptr || batch.applied.empty()
+                            ? absl::OkStatus()
+                            : committer_->Commit(batch.applied, *core_);
+  batch.committed += batch.applied.size();
+  batch.applied.clear();
   if (!status.ok()) {
     poisoned_ = status;
     ABSL_RAW_LOG(ERROR,

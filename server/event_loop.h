@@ -1,5 +1,7 @@
-// The event loop: one thread owns the Core and the backends; everything else talks to it by
-// posting commands.
+// The event loop: one batch at a time owns the Core and the backends; everything else talks to it
+// by posting commands. Batches run on the loop's thread, or on a PostOrRun caller's when the loop
+// is idle (then nothing else runs meanwhile: the loop is held, run_mu_). "The loop thread" below
+// means whichever of them runs the batch at hand.
 //
 // Each turn of the loop
 //   1. takes up to max_batch commands from the queue (waiting at most until the next Tick is due
@@ -18,6 +20,11 @@
 //      events);
 //   7. runs the deferred completions with step 3's status: a submit is acknowledged only once
 //      durable (Acknowledge'd answers run right after step 3, before the actions leave).
+// What the commands, acknowledgements and completions hand to Reply() (e.g. a gRPC Finish:
+// serialising and writing a response) runs in order on the loop's reply thread, handed over once
+// after step 3 and once after step 7, so the loop takes the next batch while answers are written.
+// A few replies while no command waits are run at once on the loop thread instead: a hand-off
+// would cost them a thread wake-up and nothing would be gained.
 // A failed commit poisons the loop (fail-stop): the core already applied events the store does
 // not have, so nothing more is applied, executed or acknowledged until spillwayd restarts and
 // replays its store.
@@ -127,9 +134,9 @@ class LoopContext {
 
 // What one batch did, for observers (metrics).
 struct BatchStats {
-  size_t commands = 0;         // Client commands run.
-  size_t events_applied = 0;   // Events applied to the core (commands' and backends').
-  absl::Duration apply_time;   // Monotonic time spent applying, executing and polling.
+  size_t commands = 0;        // Client commands run.
+  size_t events_applied = 0;  // Events applied to the core (commands' and backends').
+  absl::Duration apply_time;  // Monotonic time spent applying, executing and polling.
 };
 
 // Sees the core after every batch, on the loop thread (read-only; must not block).
@@ -152,6 +159,9 @@ struct EventLoopOptions {
   absl::Duration sync_step = absl::Seconds(1);
   // Called after every batch (not owned; must outlive the loop).
   std::vector<BatchObserver*> observers;
+  // Replies (Reply()) that the loop thread runs itself when no command is waiting and the reply
+  // thread is idle; more go to the reply thread. 0: every reply goes to the reply thread.
+  size_t max_inline_replies = 4;
 };
 
 class EventLoop {
@@ -185,9 +195,15 @@ class EventLoop {
   // then runs in a later batch). Returns false (and drops the command) once Stop() was called.
   bool Post(Command command);
 
+  // Like Post, but when no batch is running and nothing is queued, runs `command` as a batch of
+  // its own on the calling thread (its replies too) instead of waking the loop thread: a gRPC
+  // handler's command then costs no thread hand-off. Not from a command or a reply (the call
+  // then Posts: the caller's batch is running). Returns false once Stop() was called.
+  bool PostOrRun(Command command);
+
   // Posts `command` and blocks until its batch is complete (actions executed, backends polled,
-  // watchers fed, completions run). Returns false when the loop is stopped. Must not be called on
-  // the loop thread.
+  // watchers fed, completions and replies run). Returns false when the loop is stopped. Must not
+  // be called on the loop thread or in a reply.
   bool RunAndWait(Command command);
 
   // Applies a Tick at clock->Now() and waits until it and everything posted before it ran,
@@ -202,26 +218,40 @@ class EventLoop {
   // Wakes the loop for one (empty) batch, e.g. so a paused watcher gets more events.
   void Nudge();
 
+  // Loop thread only (commands, acknowledgements, completions): runs `reply` once the current step
+  // of the batch is done (see the top of this file), after the replies given before it, on the
+  // reply thread. For work that needs nothing of the core, e.g. finishing a gRPC call whose
+  // response was filled in on the loop thread. Without Start() (Stop() runs the loop on its
+  // caller) the replies run on the thread that runs the batch.
+  void Reply(std::function<void()> reply);
+
   Clock& clock() const { return *clock_; }
 
  private:
   friend class LoopContext;
   struct Watcher {
     std::shared_ptr<JobEventSink> sink;
-    int64_t cursor = 0;       // Last revision delivered (or skipped).
-    bool caught_up = false;   // Has reached the head of the log once.
+    int64_t cursor = 0;      // Last revision delivered (or skipped).
+    bool caught_up = false;  // Has reached the head of the log once.
   };
 
   bool HasWorkOrStop() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Run();
+  // `hand_off_replies`: on the thread Start() started (not on Stop()'s caller).
+  void Run(bool hand_off_replies);
   // How long the loop may wait for a command before it has to tick or poll (auto_tick only).
   absl::Duration WaitBudget();
-  void RunBatch(std::vector<Command> commands);
+  // `hand_off_replies`: replies may go to the reply thread (false: they run on this thread).
+  void RunBatch(std::vector<Command> commands, bool hand_off_replies);
   void ExecuteActions(const std::vector<Action>& actions, absl::Time now);
   // Commits batch.applied past batch.committed; poisons the loop on failure.
   absl::Status CommitApplied(LoopContext::Batch& batch);
   void PollBackends(LoopContext::Batch& batch, absl::Time now);
   void DispatchWatchers();
+  // Hands replies_ to the reply thread, or runs them here (see max_inline_replies).
+  void FlushReplies();
+  bool RunRepliesHere(size_t count);
+  void RunReplyThread();
+  bool HasRepliesOrStop() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(reply_mu_);
   // Sync() returning the earliest backend NextEventTime seen after the batch.
   absl::Time SyncAndNextEventTime();
 
@@ -237,6 +267,17 @@ class EventLoop {
   absl::Time last_tick_ = absl::InfinitePast();
   std::map<WatchId, Watcher> watchers_;
   WatchId next_watch_id_ = 1;
+  std::unique_ptr<LoopContext::Batch> batch_;   // The batch being run (reused).
+  std::vector<std::function<void()>> replies_;  // Reply()'d in the current step.
+  bool hand_off_replies_ = false;               // The running batch's.
+  // Started by the loop thread at its first hand-off of replies; joined by Stop() after the loop
+  // thread.
+  std::thread reply_thread_;
+
+  // Held by whoever runs a batch: the loop thread, or a PostOrRun caller. The loop's state (the
+  // core, the backends' calls, the watchers, the members above) belongs to its holder. Taken
+  // before mu_.
+  absl::Mutex run_mu_;
 
   mutable absl::Mutex mu_;
   std::deque<Command> queue_ ABSL_GUARDED_BY(mu_);
@@ -247,6 +288,12 @@ class EventLoop {
 
   absl::Mutex stop_mu_;  // Serialises Stop() (one joiner).
   std::thread thread_ ABSL_GUARDED_BY(stop_mu_);
+
+  // The reply thread: runs reply_queue_ in order.
+  mutable absl::Mutex reply_mu_;
+  std::vector<std::function<void()>> reply_queue_ ABSL_GUARDED_BY(reply_mu_);
+  bool reply_stop_ ABSL_GUARDED_BY(reply_mu_) = false;
+  bool reply_busy_ ABSL_GUARDED_BY(reply_mu_) = false;  // Running replies it took.
 };
 
 }  // namespace spillway

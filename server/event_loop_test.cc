@@ -1,8 +1,10 @@
 #include "server/event_loop.h"
 
 #include <algorithm>
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -11,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "backends/backend.h"
 #include "common/clock.h"
+#include "common/poll.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "scheduler/core/core.h"
@@ -18,8 +21,10 @@
 namespace spillway {
 namespace {
 
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
+using ::testing::StartsWith;
 
 constexpr absl::Duration kRunDelay = absl::Seconds(5);
 
@@ -403,6 +408,148 @@ TEST_F(EventLoopTest, StopOnARunningLoopDrainsTheQueue) {
   for (int i = 0; i < 100; ++i) ASSERT_TRUE(loop_->Post([&](LoopContext&) { ++ran; }));
   loop_->Stop();
   EXPECT_EQ(ran, 100);
+}
+
+TEST_F(EventLoopTest, RepliesRunInOrderOnTheReplyThreadAfterTheCommit) {
+  EventLoopOptions options;
+  options.max_inline_replies = 0;  // Every reply to the reply thread.
+  Build(options);
+  loop_->Sync();
+  log_.clear();
+  absl::Mutex mu;
+  std::vector<std::string> order;
+  std::vector<std::thread::id> threads;
+  std::thread::id loop_thread;
+  auto reply = [&](const std::string& name) {
+    return [&, name] {
+      absl::MutexLock lock(&mu);
+      order.push_back(name);
+      threads.push_back(std::this_thread::get_id());
+    };
+  };
+  ASSERT_TRUE(loop_->RunAndWait([&](LoopContext& ctx) {
+    loop_thread = std::this_thread::get_id();
+    ctx.Apply(JobSubmitted{Spec("a", spillway::v1::BURST_MODE_VM_ONLY), ""});
+    ctx.loop().Reply(reply("command"));
+    ctx.Acknowledge([&](const absl::Status&) {
+      log_.push_back("acknowledged");
+      loop_->Reply(reply("acknowledgement"));
+    });
+    ctx.Defer([&](const absl::Status&) { loop_->Reply(reply("completion")); });
+  }));
+  // RunAndWait returns once the replies ran: in order, none on the loop thread.
+  absl::MutexLock lock(&mu);
+  EXPECT_THAT(order, ElementsAre("command", "acknowledgement", "completion"));
+  for (std::thread::id id : threads) EXPECT_NE(id, loop_thread);
+  ASSERT_FALSE(log_.empty());
+  EXPECT_EQ(log_[0].rfind("commit:JobSubmitted", 0), 0u) << log_[0];  // Before any answer.
+}
+
+TEST_F(EventLoopTest, AFewRepliesWhileNothingWaitsRunOnTheLoopThread) {
+  Build();
+  std::thread::id loop_thread;
+  std::thread::id reply_thread;
+  ASSERT_TRUE(loop_->RunAndWait([&](LoopContext& ctx) {
+    loop_thread = std::this_thread::get_id();
+    ctx.loop().Reply([&] { reply_thread = std::this_thread::get_id(); });
+  }));
+  EXPECT_EQ(reply_thread, loop_thread);
+}
+
+TEST_F(EventLoopTest, StopRunsEveryReplyHandedOver) {
+  EventLoopOptions options;
+  options.max_inline_replies = 0;
+  Build(options);
+  std::atomic<int> replied{0};
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(loop_->Post([&](LoopContext& ctx) { ctx.loop().Reply([&] { ++replied; }); }));
+  }
+  loop_->Stop();
+  EXPECT_EQ(replied.load(), 100);
+}
+
+TEST_F(EventLoopTest, WithoutStartStopRunsTheRepliesOnItsCaller) {
+  Build({}, 100000, /*start=*/false);
+  std::thread::id reply_thread;
+  ASSERT_TRUE(loop_->Post([&](LoopContext& ctx) {
+    ctx.loop().Reply([&] { reply_thread = std::this_thread::get_id(); });
+  }));
+  loop_->Stop();
+  EXPECT_EQ(reply_thread, std::this_thread::get_id());
+}
+
+TEST_F(EventLoopTest, PostOrRunRunsOnTheCallerWhenTheLoopIsIdle) {
+  Build();
+  const std::thread::id caller = std::this_thread::get_id();
+  struct Attempt {
+    std::thread::id ran_on;
+    std::thread::id replied_on;
+    bool committed_before_reply = false;
+  };
+  // Right after a batch the loop thread still holds the loop for a moment, and PostOrRun then
+  // queues (correct too): try again, a little later, until one command found the loop idle.
+  Attempt here;
+  const bool ran_here = PollUntil(
+      [&] {
+        auto attempt = std::make_shared<Attempt>();
+        EXPECT_TRUE(loop_->PostOrRun([this, attempt](LoopContext& ctx) {
+          attempt->ran_on = std::this_thread::get_id();
+          ctx.Apply(JobSubmitted{Spec("a", spillway::v1::BURST_MODE_VM_ONLY), ""});
+          ctx.Acknowledge([this, attempt](const absl::Status&) {
+            attempt->committed_before_reply =
+                !log_.empty() && log_.back().rfind("commit:JobSubmitted", 0) == 0;
+            loop_->Reply([attempt] { attempt->replied_on = std::this_thread::get_id(); });
+          });
+        }));
+        if (attempt->ran_on != caller) {
+          loop_->Sync();  // It ran (or runs) on the loop thread.
+          return false;
+        }
+        here = *attempt;
+        return true;
+      },
+      absl::Seconds(30), absl::Milliseconds(1));
+  ASSERT_TRUE(ran_here);
+  // The whole batch ran before PostOrRun returned: commit, acknowledgement, reply.
+  EXPECT_EQ(here.replied_on, caller);
+  EXPECT_TRUE(here.committed_before_reply);
+}
+
+TEST_F(EventLoopTest, PostOrRunQueuesBehindARunningBatch) {
+  Build();
+  absl::Notification started;
+  absl::Notification release;
+  std::vector<std::string> order;
+  std::thread::id loop_thread;
+  ASSERT_TRUE(loop_->Post([&](LoopContext&) {
+    loop_thread = std::this_thread::get_id();
+    started.Notify();
+    release.WaitForNotification();  // Holds the batch until the second command is posted.
+    order.push_back("first");
+  }));
+  started.WaitForNotification();
+  std::thread::id second_on;
+  ASSERT_TRUE(loop_->PostOrRun([&](LoopContext&) {
+    second_on = std::this_thread::get_id();
+    order.push_back("second");
+  }));
+  release.Notify();
+  loop_->Sync();
+  EXPECT_THAT(order, ElementsAre("first", "second"));
+  EXPECT_EQ(second_on, loop_thread);
+}
+
+TEST_F(EventLoopTest, PostOrRunQueuesBeforeStartAndRefusesAfterStop) {
+  Build({}, 100000, /*start=*/false);
+  std::thread::id ran_on;
+  ASSERT_TRUE(loop_->PostOrRun([&](LoopContext&) { ran_on = std::this_thread::get_id(); }));
+  EXPECT_EQ(ran_on, std::thread::id());  // Queued: it waits for the loop.
+  loop_->Start();
+  loop_->Sync();
+  EXPECT_NE(ran_on, std::thread::id());
+  EXPECT_NE(ran_on, std::this_thread::get_id());
+  loop_->Stop();
+  EXPECT_FALSE(loop_->PostOrRun([](LoopContext&) {}));
 }
 
 TEST_F(EventLoopTest, WatchersGetEveryEventOnceInOrder) {

@@ -8,13 +8,17 @@
 namespace spillway {
 
 void PostOrFinish(EventLoop& loop, grpc::ServerUnaryReactor* reactor, EventLoop::Command command) {
-  if (!loop.Post(std::move(command))) {
+  if (!loop.PostOrRun(std::move(command))) {
     reactor->Finish(ToGrpcStatus(absl::UnavailableError("spillwayd is shutting down")));
   }
 }
 
 void FinishWith(grpc::ServerUnaryReactor* reactor, const absl::Status& status) {
   reactor->Finish(ToGrpcStatus(status));
+}
+
+void ReplyWith(EventLoop& loop, grpc::ServerUnaryReactor* reactor, const absl::Status& status) {
+  loop.Reply([reactor, grpc_status = ToGrpcStatus(status)] { reactor->Finish(grpc_status); });
 }
 
 absl::Status ValidateText(absl::string_view field, absl::string_view text, size_t max_bytes) {

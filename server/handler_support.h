@@ -12,12 +12,16 @@
 
 namespace spillway {
 
-// Posts `command` to the loop; when the loop no longer accepts work, finishes the call with
-// UNAVAILABLE instead.
+// Posts `command` to the loop (or runs it here when the loop is idle: EventLoop::PostOrRun); when
+// the loop no longer accepts work, finishes the call with UNAVAILABLE instead.
 void PostOrFinish(EventLoop& loop, grpc::ServerUnaryReactor* reactor, EventLoop::Command command);
 
 // Finishes a unary call with `status` mapped to gRPC (status_mapping.h).
 void FinishWith(grpc::ServerUnaryReactor* reactor, const absl::Status& status);
+
+// The same from the loop thread: the Finish (serialising and writing the response, which must be
+// complete by now) runs off the loop thread, through EventLoop::Reply.
+void ReplyWith(EventLoop& loop, grpc::ServerUnaryReactor* reactor, const absl::Status& status);
 
 // Free text from a client (reasons, caller names): at most `max_bytes`, no control characters.
 absl::Status ValidateText(absl::string_view field, absl::string_view text, size_t max_bytes);

@@ -1,10 +1,9 @@
 #include "server/job_service.h"
 
-#include <thread>
-
 #include <deque>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -57,8 +56,8 @@ absl::Status ValidateListRequest(const spillway::v1::ListJobsRequest& request) {
     }
   }
   if (request.page_size() < 0 || request.page_size() > kMaxPageSize) {
-    return Invalid("page_size", absl::StrCat(request.page_size(), " is outside [0, ", kMaxPageSize,
-                                             "]"));
+    return Invalid("page_size",
+                   absl::StrCat(request.page_size(), " is outside [0, ", kMaxPageSize, "]"));
   }
   if (!request.page_token().empty()) {
     if (absl::Status s = ValidateJobId("page_token", request.page_token()); !s.ok()) return s;
@@ -221,8 +220,8 @@ class WatchReactor final : public grpc::ServerWriteReactor<JobEvent> {
     const bool posted = loop->Post([stream, from, from_now](LoopContext& ctx) {
       const int64_t head = ctx.core().revision();
       if (from > head) {
-        stream->Fail(absl::OutOfRangeError(absl::StrCat(
-            "from_revision ", from, " is ahead of the current revision ", head)));
+        stream->Fail(absl::OutOfRangeError(
+            absl::StrCat("from_revision ", from, " is ahead of the current revision ", head)));
         return;
       }
       // Older history is checked (OUT_OF_RANGE) at the first delivery.
@@ -271,31 +270,33 @@ grpc::ServerUnaryReactor* JobServiceImpl::SubmitJob(grpc::CallbackServerContext*
     return reactor;
   }
   PostOrFinish(*loop_, reactor, [request, response, reactor](LoopContext& ctx) {
+    EventLoop* loop = &ctx.loop();
     // The limits depend on the pool and the policy, which only the loop thread may read.
     if (absl::Status s = ValidateJobSpec(request->spec(), ctx.core().Limits()); !s.ok()) {
-      FinishWith(reactor, s);
+      ReplyWith(*loop, reactor, s);
       return;
     }
     ApplyResult result = ctx.Apply(JobSubmitted{request->spec(), request->idempotency_key()});
     if (!result.status.ok()) {
-      FinishWith(reactor, result.status);
+      ReplyWith(*loop, reactor, result.status);
       return;
     }
     Core* core = &ctx.core();
-    ctx.Acknowledge([core, response, reactor, id = result.job_id,
-               created = result.created](const absl::Status& committed) {
+    ctx.Acknowledge([core, loop, response, reactor, id = std::move(result.job_id),
+                     created = result.created](const absl::Status& committed) {
       if (!committed.ok()) {
-        FinishWith(reactor, committed);
+        ReplyWith(*loop, reactor, committed);
         return;
       }
       const Job* job = core->FindJob(id);
       if (job == nullptr) {
-        FinishWith(reactor, absl::InternalError(absl::StrCat("submitted job ", id, " vanished")));
+        ReplyWith(*loop, reactor,
+                  absl::InternalError(absl::StrCat("submitted job ", id, " vanished")));
         return;
       }
       *response->mutable_job() = RedactJob(*job);
       response->set_created(created);
-      reactor->Finish(grpc::Status::OK);
+      ReplyWith(*loop, reactor, absl::OkStatus());
     });
   });
   return reactor;
@@ -312,18 +313,18 @@ grpc::ServerUnaryReactor* JobServiceImpl::GetJob(grpc::CallbackServerContext* co
   PostOrFinish(*loop_, reactor, [request, response, reactor](LoopContext& ctx) {
     const Job* job = ctx.core().FindJob(request->id());
     if (job == nullptr) {
-      FinishWith(reactor, JobNotFound(request->id()));
+      ReplyWith(ctx.loop(), reactor, JobNotFound(request->id()));
       return;
     }
     *response = RedactJob(*job);
-    reactor->Finish(grpc::Status::OK);
+    ReplyWith(ctx.loop(), reactor, absl::OkStatus());
   });
   return reactor;
 }
 
-grpc::ServerUnaryReactor* JobServiceImpl::GetJobLogs(
-    grpc::CallbackServerContext* context, const spillway::v1::GetJobLogsRequest* request,
-    spillway::v1::GetJobLogsResponse* response) {
+grpc::ServerUnaryReactor* JobServiceImpl::GetJobLogs(grpc::CallbackServerContext* context,
+                                                     const spillway::v1::GetJobLogsRequest* request,
+                                                     spillway::v1::GetJobLogsResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (absl::Status s = ValidateJobId("id", request->id()); !s.ok()) {
     FinishWith(reactor, s);
@@ -337,14 +338,15 @@ grpc::ServerUnaryReactor* JobServiceImpl::GetJobLogs(
   PostOrFinish(*loop_, reactor, [request, response, reactor, options](LoopContext& ctx) {
     const Job* job = ctx.core().FindJob(request->id());
     if (job == nullptr) {
-      FinishWith(reactor, JobNotFound(request->id()));
+      ReplyWith(ctx.loop(), reactor, JobNotFound(request->id()));
       return;
     }
     const int n = request->attempt() == 0 ? job->attempts_size() : request->attempt();
     if (n == 0 || n > job->attempts_size()) {
-      FinishWith(reactor, absl::FailedPreconditionError(absl::StrCat(
-                              "attempt: job ", job->id(), " has ", job->attempts_size(),
-                              " attempt(s); nothing ran yet to have output")));
+      ReplyWith(ctx.loop(), reactor,
+                absl::FailedPreconditionError(
+                    absl::StrCat("attempt: job ", job->id(), " has ", job->attempts_size(),
+                                 " attempt(s); nothing ran yet to have output")));
       return;
     }
     const spillway::v1::Attempt attempt = job->attempts(n - 1);
@@ -390,7 +392,7 @@ grpc::ServerUnaryReactor* JobServiceImpl::ListJobs(grpc::CallbackServerContext* 
       *response->add_jobs() = RedactJob(*job);
     }
     response->set_next_page_token(next);
-    reactor->Finish(grpc::Status::OK);
+    ReplyWith(ctx.loop(), reactor, absl::OkStatus());
   });
   return reactor;
 }
@@ -406,24 +408,25 @@ grpc::ServerUnaryReactor* JobServiceImpl::CancelJob(grpc::CallbackServerContext*
     return reactor;
   }
   PostOrFinish(*loop_, reactor, [request, response, reactor](LoopContext& ctx) {
+    EventLoop* loop = &ctx.loop();
     ApplyResult result = ctx.Apply(JobCancelled{request->id(), request->reason()});
     if (!result.status.ok()) {  // NOT_FOUND for unknown ids comes from here.
-      FinishWith(reactor, result.status);
+      ReplyWith(*loop, reactor, result.status);
       return;
     }
     Core* core = &ctx.core();
-    ctx.Acknowledge([core, request, response, reactor](const absl::Status& committed) {
+    ctx.Acknowledge([core, loop, request, response, reactor](const absl::Status& committed) {
       if (!committed.ok()) {
-        FinishWith(reactor, committed);
+        ReplyWith(*loop, reactor, committed);
         return;
       }
       const Job* job = core->FindJob(request->id());
       if (job == nullptr) {
-        FinishWith(reactor, JobNotFound(request->id()));
+        ReplyWith(*loop, reactor, JobNotFound(request->id()));
         return;
       }
       *response = RedactJob(*job);
-      reactor->Finish(grpc::Status::OK);
+      ReplyWith(*loop, reactor, absl::OkStatus());
     });
   });
   return reactor;

@@ -1,19 +1,40 @@
-// SubmitJob over loopback gRPC: spillwayd (in process, simulated backends, RealClock) against a
-// no-op JobService of the same callback shape that answers at once. Same client, same channel
+// SubmitJob over loopback gRPC: spillwayd (simulated backends, RealClock) against a no-op
+// JobService of the same callback shape that answers at once. Same client, same channel
 // settings, same request.
 //
 //   bazel run -c opt //tests/bench:grpc_load_bench [-- --requests=20000 --concurrency=64]
 //
+// The load generator and the servers are separate processes: this binary starts itself with
+// --serve as a child process (spillwayd and the no-op server, each on its own port, one at a
+// time under load) and drives them from the parent. --pin places the two processes:
+//   split (default)  the load generator on the first allowed CPU, the servers on the others. This
+//                    is what an operator does to measure a server with the load generator on the
+//                    same machine (taskset): the client's CPU use neither slows the server nor
+//                    shows up as server latency, and both servers get the same CPUs. On a 2-core
+//                    machine the servers then have one core.
+//   client           the load generator on the first CPU, the servers on all of them.
+//   none             the kernel places both (they compete for every core).
+// Other processes on the machine still take CPU time from either side: repeat runs and compare
+// ranges. Each phase also reports the servers' CPU time per call (and spillwayd's loop thread's),
+// which such noise disturbs far less than the percentiles.
+//
 // Phase 1 (closed loop): `concurrency` calls in flight until `requests` are done; throughput and
 // latency percentiles for each server, and the ratio. Phase 2 (open loop, skipped by --quick):
-// spillwayd at half its phase-1 throughput for `paced_requests`, latency measured from each
-// call's scheduled send time (no coordinated omission). Targets: ratio >= 0.5, paced p99 <= 2 ms.
-// Exits non-zero if any call failed. Prints "SUMMARY|metric|value|target" lines for make bench.
+// spillwayd, then the no-op server, at half of spillwayd's phase-1 throughput (or --paced_rate)
+// for `paced_requests`, latency measured from each call's scheduled send time (no coordinated
+// omission). Targets: ratio >= 0.5, paced p99 <= 2 ms. Exits non-zero if any call failed. Prints
+// "SUMMARY|metric|value|target" lines for make bench.
 #include <grpcpp/grpcpp.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
@@ -21,20 +42,36 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"  // SleepFor: pacing the open loop.
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "common/poll.h"
 #include "proto/spillway/v1/jobs.grpc.pb.h"
 #include "server/config.h"
 #include "server/spillwayd.h"
+#include "tests/support/child_process.h"
 
 ABSL_FLAG(int, requests, 20000, "Closed-loop requests per server.");
 ABSL_FLAG(int, concurrency, 64, "Calls in flight in the closed loop.");
 ABSL_FLAG(int, paced_requests, 10000, "Open-loop requests against spillwayd.");
+ABSL_FLAG(
+    double, paced_rate, 0,
+    "Open-loop rate (req/s); 0: half of spillwayd's closed-loop throughput (the target's load). "
+    "A fixed rate compares builds at the same load.");
 ABSL_FLAG(bool, quick, false, "Small counts, closed loop only (for make test).");
+ABSL_FLAG(std::string, pin, "split",
+          "split: the load generator on the first allowed CPU, the servers on the others; "
+          "client: the load generator on the first CPU, the servers on any; none: no pinning.");
+ABSL_FLAG(bool, serve, false,
+          "Internal: serve spillwayd and the no-op server until SIGTERM (the child process).");
+ABSL_FLAG(std::string, server_cpus, "", "Internal, with --serve: CPUs to pin to (\"1,2\").");
 
 namespace spillway {
 namespace {
@@ -81,6 +118,9 @@ struct Stats {
   int failed = 0;
   double seconds = 0;
   std::vector<absl::Duration> latencies;
+  // The servers' process CPU time per call, and that of spillwayd's loop thread (when it has one).
+  double server_cpu_us = 0;
+  double loop_cpu_us = 0;
 
   double Throughput() const { return seconds > 0 ? ok / seconds : 0; }
   absl::Duration Percentile(double p) {
@@ -201,32 +241,120 @@ std::unique_ptr<JobService::Stub> Connect(const std::string& address) {
 }
 
 void Print(const char* name, Stats& s) {
-  std::printf("%-28s %8d ok %4d failed %10.0f req/s  p50 %7.3f ms  p99 %7.3f ms\n", name, s.ok,
-              s.failed, s.Throughput(), absl::ToDoubleMilliseconds(s.Percentile(0.5)),
-              absl::ToDoubleMilliseconds(s.Percentile(0.99)));
+  std::printf(
+      "%-18s %6d ok %2d failed %6.0f req/s  p50 %6.3f  p99 %6.3f  p99.9 %6.3f ms  server CPU %5.1f "
+      "us/call",
+      name, s.ok, s.failed, s.Throughput(), absl::ToDoubleMilliseconds(s.Percentile(0.5)),
+      absl::ToDoubleMilliseconds(s.Percentile(0.99)),
+      absl::ToDoubleMilliseconds(s.Percentile(0.999)), s.server_cpu_us);
+  if (s.loop_cpu_us > 0) std::printf(" (loop thread %.1f)", s.loop_cpu_us);
+  std::printf("\n");
 }
 
-int Main() {
-  const bool quick = absl::GetFlag(FLAGS_quick);
-  const int requests = quick ? 300 : absl::GetFlag(FLAGS_requests);
-  const int concurrency = quick ? 8 : absl::GetFlag(FLAGS_concurrency);
-  Clock* clock = RealClock::Get();
+// CPU time the servers' process has used so far, and its loop thread (named by EventLoop).
+struct CpuTimes {
+  double process_us = 0;
+  double loop_us = 0;
+};
 
-  // spillwayd: 200 simulated 64-vCPU nodes so every submit places (the queue stays short).
+CpuTimes ReadCpu(int pid) {
+  CpuTimes times;
+  // utime and stime, fields 14 and 15 of /proc/PID/stat (counted after the command's ")").
+  const std::string stat = ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/stat"));
+  const size_t paren = stat.rfind(')');
+  if (paren != std::string::npos) {
+    std::vector<std::string> fields = absl::StrSplit(stat.substr(paren + 2), ' ');
+    int64_t utime = 0;
+    int64_t stime = 0;
+    if (fields.size() > 12 && absl::SimpleAtoi(fields[11], &utime) &&
+        absl::SimpleAtoi(fields[12], &stime)) {
+      times.process_us = 1e6 * static_cast<double>(utime + stime) / sysconf(_SC_CLK_TCK);
+    }
+  }
+  std::error_code ec;
+  for (const auto& task :
+       std::filesystem::directory_iterator(absl::StrCat("/proc/", pid, "/task"), ec)) {
+    if (ReadFileOrEmpty(task.path() / "comm") != "spillway-loop\n") continue;
+    int64_t ns = 0;  // schedstat: time on a CPU (ns), wait time, timeslices.
+    const std::string schedstat = ReadFileOrEmpty(task.path() / "schedstat");
+    if (absl::SimpleAtoi(schedstat.substr(0, schedstat.find(' ')), &ns)) times.loop_us = ns / 1e3;
+  }
+  return times;
+}
+
+// Runs `phase` and adds the servers' CPU time per call to its stats.
+template <typename Phase>
+Stats WithServerCpu(int pid, Phase phase) {
+  const CpuTimes before = ReadCpu(pid);
+  Stats stats = phase();
+  const CpuTimes after = ReadCpu(pid);
+  const double calls = std::max(1, stats.ok + stats.failed);
+  stats.server_cpu_us = (after.process_us - before.process_us) / calls;
+  stats.loop_cpu_us = (after.loop_us - before.loop_us) / calls;
+  return stats;
+}
+
+// spillwayd: 200 simulated 64-vCPU nodes so every submit places (the queue stays short).
+Config BenchConfig() {
   Config config = DefaultConfig();
   config.vm_pool.nodes.clear();
   for (int i = 0; i < 200; ++i) {
     config.vm_pool.nodes.push_back(
         NodeConfig{absl::StrCat("vm-", 1000 + i), Resources{64000, 262144}, {}});
   }
+  return config;
+}
+
+// The CPUs this process may run on.
+std::vector<int> AllowedCpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  std::vector<int> cpus;
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) return cpus;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &set)) cpus.push_back(cpu);
+  }
+  return cpus;
+}
+
+// Pins the calling thread, and so every thread it starts later, to `cpus`.
+bool PinTo(const std::vector<int>& cpus) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (int cpu : cpus) CPU_SET(cpu, &set);
+  return sched_setaffinity(0, sizeof(set), &set) == 0;
+}
+
+// --serve: both servers in this process until SIGTERM; "PORTS <spillwayd> <no-op> <pid>" on
+// stdout.
+int Serve() {
+  // Taken synchronously below; blocked before any thread starts so that every thread inherits it.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  const std::string cpus = absl::GetFlag(FLAGS_server_cpus);
+  if (!cpus.empty()) {
+    std::vector<int> list;
+    for (absl::string_view cpu : absl::StrSplit(cpus, ',')) {
+      int n = 0;
+      if (!absl::SimpleAtoi(cpu, &n)) {
+        std::fprintf(stderr, "bad --server_cpus=%s\n", cpus.c_str());
+        return 2;
+      }
+      list.push_back(n);
+    }
+    if (!PinTo(list)) std::fprintf(stderr, "cannot pin the servers to CPUs %s\n", cpus.c_str());
+  }
+
   SpillwaydOptions options;
   options.grpc_address = "127.0.0.1:0";
-  Spillwayd daemon(config, std::move(options));
+  Spillwayd daemon(BenchConfig(), std::move(options));
   if (absl::Status s = daemon.Start(); !s.ok()) {
     std::fprintf(stderr, "spillwayd: %s\n", s.ToString().c_str());
     return 1;
   }
-
   NoopJobService noop;
   grpc::ServerBuilder builder;
   int noop_port = 0;
@@ -238,15 +366,98 @@ int Main() {
     std::fprintf(stderr, "no-op server did not start\n");
     return 1;
   }
+  std::printf("PORTS %d %d %d\n", daemon.port(), noop_port, static_cast<int>(getpid()));
+  std::fflush(stdout);
+  int signal = 0;
+  sigwait(&signals, &signal);
+  noop_server->Shutdown();
+  daemon.Shutdown();
+  return 0;
+}
 
-  auto spill_stub = Connect(daemon.address());
-  auto noop_stub = Connect(absl::StrCat("127.0.0.1:", noop_port));
+// The servers' child process, and where its ports were read from.
+struct Servers {
+  std::unique_ptr<ChildProcess> process;
+  int spillwayd_port = 0;
+  int noop_port = 0;
+  int pid = 0;      // The child's, for its CPU time.
+  std::string dir;  // Holds the child's stdout and stderr.
+  std::string out_path;
+  std::string err_path;
+};
+
+// Starts this binary with --serve and waits (at most a minute) for its ports.
+absl::StatusOr<Servers> StartServers(const std::string& server_cpus) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  std::string dir = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/grpc_load_bench.XXXXXX");
+  if (mkdtemp(dir.data()) == nullptr) return absl::InternalError("mkdtemp failed");
+  Servers servers;
+  servers.dir = dir;
+  servers.out_path = dir + "/servers.out";
+  servers.err_path = dir + "/servers.err";
+  std::vector<std::string> argv = {"/proc/self/exe", "--serve"};
+  if (!server_cpus.empty()) argv.push_back(absl::StrCat("--server_cpus=", server_cpus));
+  absl::StatusOr<std::unique_ptr<ChildProcess>> child =
+      ChildProcess::Start(argv, servers.out_path, servers.err_path);
+  if (!child.ok()) return child.status();
+  servers.process = *std::move(child);
+  const bool listening = PollUntil(
+      [&servers] {
+        if (servers.process->ExitCode().has_value()) return true;
+        const std::string out = ReadFileOrEmpty(servers.out_path);
+        return absl::StrContains(out, "\n") &&
+               std::sscanf(out.c_str(), "PORTS %d %d %d", &servers.spillwayd_port,
+                           &servers.noop_port, &servers.pid) == 3;
+      },
+      absl::Minutes(1), absl::Milliseconds(5));
+  if (!listening || servers.spillwayd_port == 0 || servers.noop_port == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("the servers did not start: ", ReadFileOrEmpty(servers.err_path)));
+  }
+  return servers;
+}
+
+int Main() {
+  const bool quick = absl::GetFlag(FLAGS_quick);
+  const int requests = quick ? 300 : absl::GetFlag(FLAGS_requests);
+  const int concurrency = quick ? 8 : absl::GetFlag(FLAGS_concurrency);
+  Clock* clock = RealClock::Get();
+
+  // Pinned before any thread starts: the child and this process's gRPC threads inherit the mask.
+  const std::string pin = absl::GetFlag(FLAGS_pin);
+  if (pin != "split" && pin != "client" && pin != "none") {
+    std::fprintf(stderr, "--pin must be split, client or none\n");
+    return 2;
+  }
+  const std::vector<int> cpus = AllowedCpus();
+  std::string server_cpus;  // Empty: as this process.
+  std::string placement = "load generator and servers unpinned";
+  if (pin != "none" && cpus.size() >= 2) {
+    if (!PinTo({cpus[0]})) {
+      std::fprintf(stderr, "cannot pin the load generator to CPU %d\n", cpus[0]);
+      return 1;
+    }
+    server_cpus = absl::StrJoin(pin == "split" ? cpus.begin() + 1 : cpus.begin(), cpus.end(), ",");
+    placement = absl::StrCat("load generator on CPU ", cpus[0], ", servers on CPU ", server_cpus);
+  }
+  absl::StatusOr<Servers> servers = StartServers(server_cpus);
+  if (!servers.ok()) {
+    std::fprintf(stderr, "%s\n", servers.status().ToString().c_str());
+    return 1;
+  }
+  std::printf("%s (%zu CPUs allowed)\n", placement.c_str(), cpus.size());
+
+  auto spill_stub = Connect(absl::StrCat("127.0.0.1:", servers->spillwayd_port));
+  auto noop_stub = Connect(absl::StrCat("127.0.0.1:", servers->noop_port));
   // Warm both connections up.
   ClosedLoop(noop_stub.get(), 200, 8, clock).Run();
   ClosedLoop(spill_stub.get(), 200, 8, clock).Run();
 
-  Stats noop_stats = ClosedLoop(noop_stub.get(), requests, concurrency, clock).Run();
-  Stats spill_stats = ClosedLoop(spill_stub.get(), requests, concurrency, clock).Run();
+  const int pid = servers->pid;
+  Stats noop_stats = WithServerCpu(
+      pid, [&] { return ClosedLoop(noop_stub.get(), requests, concurrency, clock).Run(); });
+  Stats spill_stats = WithServerCpu(
+      pid, [&] { return ClosedLoop(spill_stub.get(), requests, concurrency, clock).Run(); });
   std::printf("closed loop, %d requests, %d in flight:\n", requests, concurrency);
   Print("  no-op JobService", noop_stats);
   Print("  spillwayd", spill_stats);
@@ -260,25 +471,37 @@ int Main() {
   std::printf("SUMMARY|spillwayd / no-op throughput|%.2f|>= 0.50\n", ratio);
   std::printf("SUMMARY|spillwayd p99, closed loop (%d in flight)|%.2f ms|-\n", concurrency,
               absl::ToDoubleMilliseconds(spill_stats.Percentile(0.99)));
+  std::printf("SUMMARY|server CPU per SubmitJob, spillwayd (its loop thread)|%.1f us (%.1f us)|-\n",
+              spill_stats.server_cpu_us, spill_stats.loop_cpu_us);
+  std::printf("SUMMARY|server CPU per SubmitJob, no-op server|%.1f us|-\n",
+              noop_stats.server_cpu_us);
 
   if (!quick) {
-    const double rate = spill_stats.Throughput() / 2;
+    const double fixed_rate = absl::GetFlag(FLAGS_paced_rate);
+    const double rate = fixed_rate > 0 ? fixed_rate : spill_stats.Throughput() / 2;
     const int paced = absl::GetFlag(FLAGS_paced_requests);
-    Stats paced_stats = OpenLoop(spill_stub.get(), paced, rate, clock);
+    Stats paced_stats =
+        WithServerCpu(pid, [&] { return OpenLoop(spill_stub.get(), paced, rate, clock); });
     // The same load against the no-op server: the floor this machine and gRPC stack set.
-    Stats noop_paced = OpenLoop(noop_stub.get(), paced, rate, clock);
-    std::printf("open loop at %.0f req/s (half of spillwayd's closed-loop throughput):\n", rate);
+    Stats noop_paced =
+        WithServerCpu(pid, [&] { return OpenLoop(noop_stub.get(), paced, rate, clock); });
+    std::printf("open loop at %.0f req/s (%s):\n", rate,
+                fixed_rate > 0 ? "--paced_rate" : "half of spillwayd's closed-loop throughput");
     Print("  spillwayd", paced_stats);
     Print("  no-op JobService", noop_paced);
-    std::printf("SUMMARY|spillwayd p99 at %.0f req/s (half load)|%.2f ms|<= 2 ms\n", rate,
+    std::printf("SUMMARY|spillwayd p99 at %.0f req/s (%s)|%.2f ms|<= 2 ms\n", rate,
+                fixed_rate > 0 ? "--paced_rate" : "half load",
                 absl::ToDoubleMilliseconds(paced_stats.Percentile(0.99)));
     std::printf("SUMMARY|no-op server p99 at the same load|%.2f ms|-\n",
                 absl::ToDoubleMilliseconds(noop_paced.Percentile(0.99)));
     failed += paced_stats.failed + noop_paced.failed;
     ok = ok && paced_stats.ok == paced && noop_paced.ok == paced;
   }
-  noop_server->Shutdown();
-  daemon.Shutdown();
+  servers->process.reset();  // SIGTERM: the servers shut down.
+  const std::string server_errors = ReadFileOrEmpty(servers->err_path);
+  if (!server_errors.empty()) std::fprintf(stderr, "servers:\n%s", server_errors.c_str());
+  std::error_code ignored;
+  std::filesystem::remove_all(servers->dir, ignored);
   if (failed > 0 || !ok) {
     std::fprintf(stderr, "FAILED: %d calls failed\n", failed);
     return 1;
@@ -293,5 +516,5 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   // As spillwayd's main: Debian's Abseil checks lock order on every Mutex operation otherwise.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  return spillway::Main();
+  return absl::GetFlag(FLAGS_serve) ? spillway::Serve() : spillway::Main();
 }
