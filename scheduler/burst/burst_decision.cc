@@ -37,6 +37,17 @@ Resources RoundToAciGranularity(const Resources &request) {
   return r;
 }
 
+bool AciLimitsAllow(const Resources &r, const AciUsage &usage, const spillway::v1::Policy &policy) {
+  return usage.circuit_open_reason.empty() && r.cpu_millis <= policy.aci_max_group_cpu_millis() &&
+         r.memory_mib <= policy.aci_max_group_memory_mib() &&
+         usage.groups + 1 <= policy.aci_max_groups() &&
+         usage.cpu_millis + r.cpu_millis <= policy.aci_max_cores() * 1000 &&
+         usage.creates_last_5min + 1 <= policy.aci_creates_per_5min() &&
+         usage.creates_last_hour + 1 <= policy.aci_creates_per_hour() &&
+         usage.spend_rate_micro_usd_per_hour + AciHourlyRateMicroUsd(r, PricesOf(policy)) <=
+             policy.spend_budget_micro_usd_per_hour();
+}
+
 BurstDecision DecideBurst(const BurstInput &in, const AciUsage &usage,
                           const spillway::v1::Policy &policy, bool explain) {
   using spillway::v1::BURST_MODE_ACI_ONLY;

@@ -35,14 +35,14 @@ struct AciUsage {
 struct BurstInput {
   Resources request;  // Already rounded to ACI's granularity.
   spillway::v1::BurstMode mode = spillway::v1::BURST_MODE_ALLOWED;
-  absl::Duration waited;              // Time already spent queued.
-  absl::Duration predicted_vm_wait;   // InfiniteDuration() if no VM node could ever hold it.
+  absl::Duration waited;             // Time already spent queued.
+  absl::Duration predicted_vm_wait;  // InfiniteDuration() if no VM node could ever hold it.
   // The prediction is only a lower bound (the job is past the reservation horizon): at the last
   // moment ACI can still start it within budget, burst rather than trust it.
   bool prediction_is_lower_bound = false;
-  absl::Duration max_wait;            // The job's wait budget.
-  absl::Duration aci_start_latency;   // Expected ACI start.
-  absl::Duration expected_duration;   // For the cost estimate.
+  absl::Duration max_wait;           // The job's wait budget.
+  absl::Duration aci_start_latency;  // Expected ACI start.
+  absl::Duration expected_duration;  // For the cost estimate.
 };
 
 // Pending-reason classes (bounded: used as metric labels and in GetCluster).
@@ -65,13 +65,19 @@ struct BurstDecision {
   int64_t estimated_cost_micro_usd = 0;
 };
 
-// `explain` false: `message` is left empty (the decision itself is the same).
 // How long before its budget runs out a job must burst for ACI (expected start
 // `aci_start_latency`) to start it in time: the latency plus a margin for its spread.
 absl::Duration LastMomentLead(absl::Duration aci_start_latency);
 
+// `explain` false: `message` is left empty (the decision itself is the same).
 BurstDecision DecideBurst(const BurstInput& input, const AciUsage& usage,
                           const spillway::v1::Policy& policy, bool explain = true);
+
+// True if ACI's limits (circuit, group size, groups, cores, create budget, spend budget) let a
+// group of `request` (rounded) start now: DecideBurst's limit checks, without the strategy. When
+// false DecideBurst cannot burst the job, whatever its wait.
+bool AciLimitsAllow(const Resources& request, const AciUsage& usage,
+                    const spillway::v1::Policy& policy);
 
 // ACI sizes: cpu in steps of 0.01 vCPU (10 millicores), memory in steps of 0.1 GB; rounded up.
 Resources RoundToAciGranularity(const Resources& request);

@@ -1,7 +1,9 @@
 #include "scheduler/burst/burst_decision.h"
 
+#include <algorithm>
 #include <functional>
 #include <ostream>
+#include <random>
 #include <string>
 
 #include "absl/time/time.h"
@@ -70,7 +72,10 @@ INSTANTIATE_TEST_SUITE_P(
     Table, DecideBurstTest,
     ::testing::Values(
         // --- Bursting ---
-        DecisionCase{"OverBudgetBursts", NoChange, true, "",
+        DecisionCase{"OverBudgetBursts",
+                     NoChange,
+                     true,
+                     "",
                      // 1 vCPU + 1 GB for an hour = $0.04495.
                      {"predicted VM wait", "est. cost"}},
         DecisionCase{"UnspecifiedModeIsAllowed",
@@ -84,19 +89,25 @@ INSTANTIATE_TEST_SUITE_P(
                        in.waited = absl::Seconds(50);
                        in.predicted_vm_wait = absl::Seconds(40);
                      },
-                     true, "", {"predicted VM wait", "est. cost"}},
+                     true,
+                     "",
+                     {"predicted VM wait", "est. cost"}},
         DecisionCase{"NoVmNodeCanEverHoldIt",
                      [](BurstInput& in, AciUsage&, Policy&) {
                        in.predicted_vm_wait = absl::InfiniteDuration();
                      },
-                     true, "", {"no VM node can hold it", "est. cost"}},
+                     true,
+                     "",
+                     {"no VM node can hold it", "est. cost"}},
         DecisionCase{"AciOnlyBurstsWithoutWaiting",
                      [](BurstInput& in, AciUsage&, Policy&) {
                        in.mode = BURST_MODE_ACI_ONLY;
                        in.waited = absl::ZeroDuration();
                        in.predicted_vm_wait = absl::ZeroDuration();
                      },
-                     true, "", {"est. cost"}},
+                     true,
+                     "",
+                     {"est. cost"}},
         DecisionCase{"ExactlyAtEveryLimitStillBursts",
                      [](BurstInput&, AciUsage& u, Policy&) {
                        // After this burst: 100 groups, 100 cores, 100 creates in 5 min,
@@ -109,7 +120,9 @@ INSTANTIATE_TEST_SUITE_P(
                      },
                      true, ""},
         DecisionCase{"LargestGroupExactlyAllowed",
-                     [](BurstInput& in, AciUsage&, Policy&) { in.request = {4000, 16384}; },
+                     [](BurstInput& in, AciUsage&, Policy&) {
+                       in.request = {4000, 16384};
+                     },
                      true, ""},
         // --- Staying: mode and policy ---
         DecisionCase{"VmOnlyNeverBursts",
@@ -122,8 +135,8 @@ INSTANTIATE_TEST_SUITE_P(
                      },
                      false, kPendingVmOnly},
         DecisionCase{"BurstDisabled",
-                     [](BurstInput&, AciUsage&, Policy& p) { p.set_burst_enabled(false); },
-                     false, kPendingBurstDisabled},
+                     [](BurstInput&, AciUsage&, Policy& p) { p.set_burst_enabled(false); }, false,
+                     kPendingBurstDisabled},
         DecisionCase{"BurstDisabledAciOnly",
                      [](BurstInput& in, AciUsage&, Policy& p) {
                        in.mode = BURST_MODE_ACI_ONLY;
@@ -136,7 +149,9 @@ INSTANTIATE_TEST_SUITE_P(
                        in.waited = absl::Seconds(10);
                        in.predicted_vm_wait = absl::Seconds(40);  // 50s <= 60s
                      },
-                     false, kPendingWaitingForVm, {"predicted VM wait"}},
+                     false,
+                     kPendingWaitingForVm,
+                     {"predicted VM wait"}},
         DecisionCase{"ExactlyAtBudgetStays",
                      [](BurstInput& in, AciUsage&, Policy&) {
                        in.waited = absl::Seconds(20);
@@ -150,7 +165,9 @@ INSTANTIATE_TEST_SUITE_P(
                        in.waited = absl::Seconds(55);
                        in.predicted_vm_wait = absl::Seconds(20);
                      },
-                     false, kPendingWaitingForVm, {"ACI start"}},
+                     false,
+                     kPendingWaitingForVm,
+                     {"ACI start"}},
         DecisionCase{"VmAsSoonAsAciStays",
                      [](BurstInput& in, AciUsage&, Policy&) {
                        in.waited = absl::Seconds(55);
@@ -159,19 +176,21 @@ INSTANTIATE_TEST_SUITE_P(
                      false, kPendingWaitingForVm},
         // --- Staying: ACI's limits, each alone ---
         DecisionCase{"GroupTooLargeCpu",
-                     [](BurstInput& in, AciUsage&, Policy&) { in.request = {4010, 1024}; },
+                     [](BurstInput& in, AciUsage&, Policy&) {
+                       in.request = {4010, 1024};
+                     },
                      false, kPendingGroupTooLarge},
         DecisionCase{"GroupTooLargeMemory",
-                     [](BurstInput& in, AciUsage&, Policy&) { in.request = {1000, 16487}; },
+                     [](BurstInput& in, AciUsage&, Policy&) {
+                       in.request = {1000, 16487};
+                     },
                      false, kPendingGroupTooLarge},
-        DecisionCase{"MaxGroups",
-                     [](BurstInput&, AciUsage& u, Policy&) { u.groups = 100; },
-                     false, kPendingMaxGroups},
+        DecisionCase{"MaxGroups", [](BurstInput&, AciUsage& u, Policy&) { u.groups = 100; }, false,
+                     kPendingMaxGroups},
         DecisionCase{"MaxGroupsZero",
-                     [](BurstInput&, AciUsage&, Policy& p) { p.set_aci_max_groups(0); },
-                     false, kPendingMaxGroups},
-        DecisionCase{"MaxCores",
-                     [](BurstInput&, AciUsage& u, Policy&) { u.cpu_millis = 99010; },
+                     [](BurstInput&, AciUsage&, Policy& p) { p.set_aci_max_groups(0); }, false,
+                     kPendingMaxGroups},
+        DecisionCase{"MaxCores", [](BurstInput&, AciUsage& u, Policy&) { u.cpu_millis = 99010; },
                      false, kPendingMaxCores},
         DecisionCase{"MaxCoresPolicyLowered",
                      [](BurstInput& in, AciUsage& u, Policy& p) {
@@ -181,8 +200,8 @@ INSTANTIATE_TEST_SUITE_P(
                      },
                      false, kPendingMaxCores},
         DecisionCase{"CreateRateFiveMinutes",
-                     [](BurstInput&, AciUsage& u, Policy&) { u.creates_last_5min = 100; },
-                     false, kPendingCreateRate},
+                     [](BurstInput&, AciUsage& u, Policy&) { u.creates_last_5min = 100; }, false,
+                     kPendingCreateRate},
         DecisionCase{"CreateRateHour",
                      [](BurstInput&, AciUsage& u, Policy&) {
                        u.creates_last_5min = 0;
@@ -194,11 +213,10 @@ INSTANTIATE_TEST_SUITE_P(
                        u.spend_rate_micro_usd_per_hour = 5000000 - 44950 + 1;
                      },
                      false, kPendingSpendBudget},
-        DecisionCase{"SpendBudgetZero",
-                     [](BurstInput&, AciUsage&, Policy& p) {
-                       p.set_spend_budget_micro_usd_per_hour(0);
-                     },
-                     false, kPendingSpendBudget},
+        DecisionCase{
+            "SpendBudgetZero",
+            [](BurstInput&, AciUsage&, Policy& p) { p.set_spend_budget_micro_usd_per_hour(0); },
+            false, kPendingSpendBudget},
         DecisionCase{"AciOnlyStillBoundByLimits",
                      [](BurstInput& in, AciUsage& u, Policy&) {
                        in.mode = BURST_MODE_ACI_ONLY;
@@ -314,24 +332,63 @@ TEST_P(RoundToAciGranularityTest, Table) {
 
 INSTANTIATE_TEST_SUITE_P(
     Table, RoundToAciGranularityTest,
-    ::testing::Values(
-        RoundCase{"OneMillicoreToTen", {1, 1024}, {10, 1024}},
-        RoundCase{"ElevenMillicoresToTwenty", {11, 1024}, {20, 1024}},
-        RoundCase{"CpuMultipleUnchanged", {1230, 1024}, {1230, 1024}},
-        // 1 MiB -> 0.1 GB = 102.4 MiB, rounded up to whole MiB: 103.
-        RoundCase{"OneMibToTenthGb", {1000, 1}, {1000, 103}},
-        // 103 MiB is just over 0.1 GB (102.4 MiB) -> 0.2 GB = 204.8 -> 205 MiB.
-        RoundCase{"JustOverTenthGb", {1000, 103}, {1000, 205}},
-        // Exact multiples of 0.1 GB that are whole MiB: 0.5 GB = 512, 1 GB, 16 GB.
-        RoundCase{"HalfGbUnchanged", {1000, 512}, {1000, 512}},
-        RoundCase{"OneGbUnchanged", {1000, 1024}, {1000, 1024}},
-        RoundCase{"SixteenGbUnchanged", {4000, 16384}, {4000, 16384}},
-        // 1000 MiB = 0.977 GB -> 1.0 GB = 1024 MiB.
-        RoundCase{"ThousandMibToOneGb", {1000, 1000}, {1000, 1024}},
-        // 1025 MiB -> 1.1 GB = 1126.4 -> 1127 MiB.
-        RoundCase{"JustOverOneGb", {1000, 1025}, {1000, 1127}},
-        RoundCase{"ZeroStaysZero", {0, 0}, {0, 0}}),
+    ::testing::Values(RoundCase{"OneMillicoreToTen", {1, 1024}, {10, 1024}},
+                      RoundCase{"ElevenMillicoresToTwenty", {11, 1024}, {20, 1024}},
+                      RoundCase{"CpuMultipleUnchanged", {1230, 1024}, {1230, 1024}},
+                      // 1 MiB -> 0.1 GB = 102.4 MiB, rounded up to whole MiB: 103.
+                      RoundCase{"OneMibToTenthGb", {1000, 1}, {1000, 103}},
+                      // 103 MiB is just over 0.1 GB (102.4 MiB) -> 0.2 GB = 204.8 -> 205 MiB.
+                      RoundCase{"JustOverTenthGb", {1000, 103}, {1000, 205}},
+                      // Exact multiples of 0.1 GB that are whole MiB: 0.5 GB = 512, 1 GB, 16 GB.
+                      RoundCase{"HalfGbUnchanged", {1000, 512}, {1000, 512}},
+                      RoundCase{"OneGbUnchanged", {1000, 1024}, {1000, 1024}},
+                      RoundCase{"SixteenGbUnchanged", {4000, 16384}, {4000, 16384}},
+                      // 1000 MiB = 0.977 GB -> 1.0 GB = 1024 MiB.
+                      RoundCase{"ThousandMibToOneGb", {1000, 1000}, {1000, 1024}},
+                      // 1025 MiB -> 1.1 GB = 1126.4 -> 1127 MiB.
+                      RoundCase{"JustOverOneGb", {1000, 1025}, {1000, 1127}},
+                      RoundCase{"ZeroStaysZero", {0, 0}, {0, 0}}),
     [](const ::testing::TestParamInfo<RoundCase>& info) { return info.param.name; });
+
+// AciLimitsAllow is DecideBurst's limit checks on their own: for a job that is due to burst
+// (ACI-only), DecideBurst bursts exactly when AciLimitsAllow says the limits allow it.
+TEST(AciLimitsAllowTest, AgreesWithDecideBurstForAJobDueToBurst) {
+  spillway::v1::Policy policy = DefaultPolicy();
+  policy.set_aci_max_groups(10);
+  policy.set_aci_max_cores(12);
+  policy.set_aci_creates_per_5min(20);
+  policy.set_aci_creates_per_hour(50);
+  policy.set_spend_budget_micro_usd_per_hour(900000);
+  std::mt19937 rng(7);  // Each limit binds alone in some draws, several together in others.
+  auto near = [&](int64_t limit) {  // Mostly just under the limit, sometimes at or over it.
+    return std::max<int64_t>(0, limit - std::uniform_int_distribution<int64_t>(-1, 4)(rng));
+  };
+  int allowed = 0, refused = 0;
+  for (int i = 0; i < 4000; ++i) {
+    AciUsage usage;
+    usage.groups = static_cast<int>(near(policy.aci_max_groups() - 1));
+    usage.cpu_millis =
+        near(policy.aci_max_cores() * 1000 - std::uniform_int_distribution<int64_t>(0, 6000)(rng));
+    usage.creates_last_5min = static_cast<int>(near(policy.aci_creates_per_5min() - 1));
+    usage.creates_last_hour = static_cast<int>(near(policy.aci_creates_per_hour() - 1));
+    usage.spend_rate_micro_usd_per_hour =
+        std::uniform_int_distribution<int64_t>(0, policy.spend_budget_micro_usd_per_hour())(rng);
+    if (i % 97 == 0) usage.circuit_open_reason = "open";
+    BurstInput in;
+    in.mode = spillway::v1::BURST_MODE_ACI_ONLY;
+    in.request = RoundToAciGranularity({std::uniform_int_distribution<int64_t>(10, 4500)(rng),
+                                        std::uniform_int_distribution<int64_t>(100, 20000)(rng)});
+    in.predicted_vm_wait = absl::InfiniteDuration();
+    in.aci_start_latency = absl::Seconds(20);
+    in.expected_duration = absl::Minutes(5);
+    const bool allows = AciLimitsAllow(in.request, usage, policy);
+    EXPECT_EQ(DecideBurst(in, usage, policy, /*explain=*/false).burst, allows) << i;
+    (allows ? allowed : refused) += 1;
+  }
+  // Both answers occur often enough for the comparison to mean something.
+  EXPECT_GT(allowed, 200);
+  EXPECT_GT(refused, 200);
+}
 
 TEST(RoundToAciGranularityTest, NeverRoundsDownAndStaysWithinOneStep) {
   for (int64_t cpu = 1; cpu <= 5000; cpu += 7) {

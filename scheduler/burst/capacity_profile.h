@@ -32,6 +32,11 @@ class CapacityProfile {
   void Reserve(absl::Time start, absl::Duration duration, const Resources& request);
 
   bool has_reservations() const { return reservations_ > 0; }
+  // Free now, and when the free capacity first changes after now (InfiniteFuture: never).
+  const Resources& free_now() const { return steps_.front().free; }
+  absl::Time next_change() const {
+    return steps_.size() > 1 ? steps_[1].from : absl::InfiniteFuture();
+  }
 
  private:
   struct Step {

@@ -56,6 +56,11 @@ struct CoreConfig {
   // Past the reservation horizon a full pass visits only the jobs whose decision can change
   // (queue_index.cc). false: it visits every job — the reference the indexes are tested against.
   bool index_deep_queue = true;
+  // Past the reservation horizon a job held by an ACI limit is decided again only when the
+  // limits could let it start or the pool could take it; its explanation (which limit holds it)
+  // is refreshed at least this often. Zero: on every pass — the reference the gate is tested
+  // against (it changes no action, only how fresh a held job's explanation is).
+  absl::Duration blocked_refresh_interval = absl::Seconds(10);
 };
 
 struct ApplyResult {
@@ -230,8 +235,17 @@ class Core {
   // Past the reservation horizon, the jobs (from `from` on, in queue order) whose decision can
   // differ from their last one: never decided, blocked by an ACI limit or infeasible, due to
   // burst by now, or small enough for the pool's free cpu (queue_index.cc).
+  // `usage`: ACI's at the start of the deep part; `all_blocked`: every blocked job, else only
+  // those ACI's limits may now let start (the rest are held: HeldByAciLimits).
   std::vector<JobRecord*> DeepCandidates(const QueueKey& from, absl::Duration last_prediction,
-                                         absl::Duration aci_latency, absl::Time now) const;
+                                         absl::Duration aci_latency, absl::Time now,
+                                         const AciUsage& usage, bool all_blocked) const;
+  // True if the pool might take `rec` now: DecideQueued would try to place it (some node has its
+  // cpu free, and its shape did not already fail this pass for a run no longer than its own).
+  bool PoolMightTake(const JobRecord& rec, absl::Duration duration, const Pass& pass) const;
+  // A blocked job past the horizon that ACI's limits keep from starting and the pool cannot
+  // take: deciding it again would change at most its explanation.
+  bool HeldByAciLimits(const JobRecord& rec, const Pass& pass) const;
   // Past the reservation horizon, true if deciding `rec` again would change nothing: the pool
   // cannot take it now and DecideBurst leaves it in its class (the past-horizon branch of
   // DecideQueued, without the placement walk or messages).
@@ -293,8 +307,9 @@ class Core {
   std::set<std::pair<int64_t, IndexedJob>> by_cpu_;
   std::set<IndexedJob> aci_only_;
   std::set<IndexedJob> undecided_;  // Not yet decided by a full pass.
-  std::set<IndexedJob> blocked_;    // Last decided: blocked by a limit, or infeasible.
-  bool visit_all_ = true;           // Nodes or policy changed: the next pass visits every job.
+  // Last decided: blocked by a limit, or infeasible; by ACI-rounded cpu.
+  std::set<std::pair<int64_t, IndexedJob>> blocked_;
+  bool visit_all_ = true;  // Nodes or policy changed: the next pass visits every job.
   NodePool pool_;
   // The jobs with an attempt on each node (once per attempt): capacity profiles read them.
   absl::flat_hash_map<std::string, std::vector<JobRecord*>> node_jobs_;

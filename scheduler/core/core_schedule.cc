@@ -272,6 +272,37 @@ struct Core::Pass {
       failed_shapes;
   // AnyNodeCouldEverFit for plain jobs, by shape (the pool does not change during a pass).
   absl::flat_hash_map<std::pair<int64_t, int64_t>, bool> could_fit;
+  // Blocked jobs past the horizon are decided again even when ACI's limits hold them: their
+  // explanations are due for a refresh (CoreConfig::blocked_refresh_interval).
+  bool refresh_blocked = true;
+
+  // Schedulable nodes as the pass's predictions first looked at them: free capacity then, and
+  // when it first changed. Capacity only shrinks during a pass (placements, reservations), so a
+  // node with no room for a job then has none until that change.
+  struct NodeStart {
+    absl::Time change;
+    Resources free;
+    const NodeInfo* node;
+  };
+  std::vector<NodeStart> by_free;    // Most free cpu first.
+  std::vector<NodeStart> by_change;  // Earliest change first.
+  bool ordered = false;
+
+  void OrderNodes(const Core& core, absl::Time now) {
+    if (ordered) return;
+    ordered = true;
+    for (const NodeInfo* node : Nodes(core.pool_)) {
+      if (!node->Schedulable()) continue;
+      const CapacityProfile& p = core.ProfileOf(*node, now, profiles);
+      by_free.push_back({p.next_change(), p.free_now(), node});
+    }
+    by_change = by_free;
+    std::sort(by_free.begin(), by_free.end(), [](const NodeStart& a, const NodeStart& b) {
+      return a.free.cpu_millis > b.free.cpu_millis;
+    });
+    std::sort(by_change.begin(), by_change.end(),
+              [](const NodeStart& a, const NodeStart& b) { return a.change < b.change; });
+  }
 
   const std::vector<const NodeInfo*>& Nodes(const NodePool& pool) {
     if (nodes.empty()) {
@@ -295,15 +326,25 @@ struct Core::Pass {
 };
 
 void Core::FullPass(absl::Time now, std::vector<Action>& actions) {
+  Pass pass;
+  // Refresh when this pass is the first in its interval (intervals counted from the epoch, so
+  // a restored core refreshes on the same passes).
+  const int64_t every = absl::ToInt64Nanoseconds(config_.blocked_refresh_interval);
+  pass.refresh_blocked =
+      every <= 0 || last_full_pass_ == absl::InfinitePast() ||
+      absl::ToUnixNanos(now) / every != absl::ToUnixNanos(last_full_pass_) / every;
   last_full_pass_ = now;
   ++full_passes_;
-  Pass pass;
   pass.options = Options();
   pass.aci_latency = feedback_.AciStartLatency(policy_);
   pass.prices = PricesOf(policy_);
   pass.usage = CurrentAciUsage(now);
   auto decide = [&](JobRecord& rec) {
     if (rec.retry_at > now) return;  // Still undecided.
+    if (!pass.refresh_blocked && rec.blocked && !rec.undecided &&
+        pass.reservations >= config_.max_reservations && HeldByAciLimits(rec, pass)) {
+      return;
+    }
     DecideQueued(rec, pass, now, actions);
     if (rec.queued) MarkDecided(rec);  // Placed or burst: already out of the indexes.
   };
@@ -320,10 +361,27 @@ void Core::FullPass(absl::Time now, std::vector<Action>& actions) {
   if (it == queue_.end()) return;
   // Past it, only the jobs whose decision can change (queue_index.cc), and of those only the ones
   // a decision would change.
-  for (JobRecord* rec : DeepCandidates(it->first, pass.last_prediction, pass.aci_latency, now)) {
+  for (JobRecord* rec : DeepCandidates(it->first, pass.last_prediction, pass.aci_latency, now,
+                                       pass.usage, pass.refresh_blocked)) {
     if (!rec->undecided && rec->retry_at <= now && DeepDecisionUnchanged(*rec, pass, now)) continue;
     decide(*rec);
   }
+}
+
+bool Core::PoolMightTake(const JobRecord& rec, absl::Duration duration, const Pass& pass) const {
+  const auto& free_cpu = pool_.free_cpu_index();
+  if (free_cpu.empty() || free_cpu.rbegin()->first < rec.request.cpu_millis) return false;
+  if (!FactsOf(rec).plain) return true;
+  auto cached = pass.failed_shapes.find({rec.request.cpu_millis, rec.request.memory_mib});
+  return cached == pass.failed_shapes.end() || cached->second.first > duration;
+}
+
+bool Core::HeldByAciLimits(const JobRecord& rec, const Pass& pass) const {
+  const SpecFacts& facts = FactsOf(rec);
+  if (AciLimitsAllow(facts.aci_request, pass.usage, policy_)) return false;
+  if (facts.mode == spillway::v1::BURST_MODE_ACI_ONLY) return true;
+  return !PoolMightTake(rec, facts.unbounded ? absl::InfiniteDuration() : ExpectedDurationOf(rec),
+                        pass);
 }
 
 bool Core::DeepDecisionUnchanged(const JobRecord& rec, Pass& pass, absl::Time now) const {
@@ -332,14 +390,7 @@ bool Core::DeepDecisionUnchanged(const JobRecord& rec, Pass& pass, absl::Time no
   const absl::Duration duration =
       facts.unbounded ? absl::InfiniteDuration() : ExpectedDurationOf(rec);
   const std::pair<int64_t, int64_t> shape{rec.request.cpu_millis, rec.request.memory_mib};
-  // DecideQueued tries the pool unless no node has the cpu free or the job's shape already
-  // failed this pass for a run no longer than its own.
-  const auto& free_cpu = pool_.free_cpu_index();
-  if (!free_cpu.empty() && free_cpu.rbegin()->first >= rec.request.cpu_millis) {
-    if (!facts.plain) return false;
-    auto cached = pass.failed_shapes.find(shape);
-    if (cached == pass.failed_shapes.end() || cached->second.first > duration) return false;
-  }
+  if (PoolMightTake(rec, duration, pass)) return false;
   bool any_could_fit;
   if (facts.plain) {
     auto known = pass.could_fit.find(shape);
@@ -364,7 +415,8 @@ bool Core::DeepDecisionUnchanged(const JobRecord& rec, Pass& pass, absl::Time no
   const bool infeasible =
       !any_could_fit && decision.pending_class != kPendingWaitingForVm &&
       (input.mode == spillway::v1::BURST_MODE_VM_ONLY || !policy_.burst_enabled());
-  return rec.pending_class == (infeasible ? kPendingInfeasible : decision.pending_class) &&
+  return (infeasible ? rec.pending_class == kPendingInfeasible
+                     : rec.pending_class == decision.pending_class) &&
          rec.job.last_decision().outcome() == (any_could_fit ? "queued" : "infeasible");
 }
 
@@ -423,15 +475,29 @@ void Core::DecideQueued(JobRecord& rec, Pass& pass, absl::Time now, std::vector<
     const NodeInfo* best = nullptr;
     bool any_could_fit = false;
     if (!past_horizon) {
-      for (const NodeInfo* node : pass.Nodes(pool_)) {
-        if (!CouldEverFit(*node, request)) continue;
+      // The earliest start over the nodes (ties: the lowest id), visiting first the nodes with
+      // room now, then the others by when their free capacity first changes, up to the best
+      // start so far: a node with no room now cannot fit the job before that change.
+      pass.OrderNodes(*this, now);
+      auto consider = [&](const NodeInfo* node) {
+        if (!CouldEverFit(*node, request)) return;
         any_could_fit = true;
+        const absl::Time before =
+            best == nullptr ? absl::InfiniteFuture() : start + absl::Nanoseconds(1);
         const absl::Time t =
-            ProfileOf(*node, now, pass.profiles).EarliestFit(rec.request, duration, start);
-        if (t < start) {
+            ProfileOf(*node, now, pass.profiles).EarliestFit(rec.request, duration, before);
+        if (t < start || (t == start && t != absl::InfiniteFuture() && node->id < best->id)) {
           start = t;
           best = node;
         }
+      };
+      for (const Pass::NodeStart& n : pass.by_free) {
+        if (n.free.cpu_millis < rec.request.cpu_millis) break;
+        if (n.free.Fits(rec.request)) consider(n.node);
+      }
+      for (const Pass::NodeStart& n : pass.by_change) {
+        if (n.change > start) break;
+        if (!n.free.Fits(rec.request)) consider(n.node);
       }
       input.predicted_vm_wait =
           start == absl::InfiniteFuture() ? absl::InfiniteDuration() : start - now;

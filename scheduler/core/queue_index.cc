@@ -53,7 +53,7 @@ void Core::UnindexQueued(JobRecord& rec) {
   by_deadline_.erase({rec.indexed_deadline, entry});
   by_cpu_.erase({rec.request.cpu_millis, entry});
   if (rec.undecided) undecided_.erase(entry);
-  if (rec.blocked) blocked_.erase(entry);
+  if (rec.blocked) blocked_.erase({FactsOf(rec).aci_request.cpu_millis, entry});
   rec.undecided = false;
   rec.blocked = false;
 }
@@ -72,10 +72,10 @@ void Core::MarkDecided(JobRecord& rec) {
   // A blocked job is visited through blocked_ on every pass; by_deadline_ need not hold it.
   const bool dated = Burstable(rec.job.spec().burst_mode());
   if (blocked) {
-    blocked_.insert(entry);
+    blocked_.insert({FactsOf(rec).aci_request.cpu_millis, entry});
     if (dated) by_deadline_.erase({rec.indexed_deadline, entry});
   } else {
-    blocked_.erase(entry);
+    blocked_.erase({FactsOf(rec).aci_request.cpu_millis, entry});
     if (dated) by_deadline_.insert({rec.indexed_deadline, entry});
   }
 }
@@ -106,8 +106,8 @@ void Core::RebuildQueueIndexes() {
 
 std::vector<Core::JobRecord*> Core::DeepCandidates(const QueueKey& from,
                                                    absl::Duration last_prediction,
-                                                   absl::Duration aci_latency,
-                                                   absl::Time now) const {
+                                                   absl::Duration aci_latency, absl::Time now,
+                                                   const AciUsage& usage, bool all_blocked) const {
   // Each job once (marked with this pass's number), then sorted into queue order.
   std::vector<JobRecord*> picked;
   auto add = [&](const IndexedJob& entry) {
@@ -116,7 +116,19 @@ std::vector<Core::JobRecord*> Core::DeepCandidates(const QueueKey& from,
     picked.push_back(entry.second);
   };
   for (const IndexedJob& entry : undecided_) add(entry);
-  for (const IndexedJob& entry : blocked_) add(entry);
+  // Blocked jobs: all of them when their explanations are due for a refresh; else the ones ACI's
+  // limits may let start: none while a limit that holds every job is reached (circuit, groups,
+  // create budget), else those whose cpu fits the cores left. (Usage only grows during a pass.)
+  // Blocked jobs the pool might take are small enough for its free cpu: picked below.
+  const Resources any{0, 0};  // The smallest group: if it may not start, none may.
+  if (all_blocked) {
+    for (const auto& [cpu, entry] : blocked_) add(entry);
+  } else if (AciLimitsAllow(any, usage, policy_)) {
+    const int64_t cores_left = policy_.aci_max_cores() * 1000 - usage.cpu_millis;
+    for (auto it = blocked_.begin(); it != blocked_.end() && it->first <= cores_left; ++it) {
+      add(it->second);
+    }
+  }
   for (const IndexedJob& entry : aci_only_) add(entry);
   if (policy_.burst_enabled()) {
     const auto strategy = policy_.burst_strategy();
