@@ -6,7 +6,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev libabsl-dev
   prometheus-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcurl4-openssl-dev nlohmann-json3-dev libsqlite3-dev libyaml-cpp-dev gnuplot-nox
-  libcpp-httplib-dev
+  libcpp-httplib-dev libgoogle-perftools-dev
   prometheus
 )
 missing=()
