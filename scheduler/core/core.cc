@@ -95,7 +95,8 @@ ApplyResult Core::Apply(const Event& event) {
   }
   if (!(std::holds_alternative<JobSubmitted>(event.body) ||
         std::holds_alternative<JobCancelled>(event.body) ||
-        std::holds_alternative<Tick>(event.body) || std::holds_alternative<TaskStarting>(event.body) ||
+        std::holds_alternative<Tick>(event.body) ||
+        std::holds_alternative<TaskStarting>(event.body) ||
         std::holds_alternative<TaskRunning>(event.body) ||
         std::holds_alternative<TaskExited>(event.body) ||
         std::holds_alternative<TaskFailed>(event.body) ||
@@ -108,23 +109,20 @@ ApplyResult Core::Apply(const Event& event) {
     // first decision), or a change to the pool's nodes, ACI's usage, the policy or the queue
     // itself. A task that starts, runs or exits needs none: PlaceHead hands freed room to the
     // head of the queue, and backfill behind it waits for the next periodic pass.
-    const bool changed = enqueues_ != enqueues_before ||
-                         !(std::holds_alternative<Tick>(event.body) ||
-                           std::holds_alternative<TaskStarting>(event.body) ||
-                           std::holds_alternative<TaskRunning>(event.body) ||
-                           std::holds_alternative<TaskExited>(event.body));
+    const bool changed =
+        enqueues_ != enqueues_before || !(std::holds_alternative<Tick>(event.body) ||
+                                          std::holds_alternative<TaskStarting>(event.body) ||
+                                          std::holds_alternative<TaskRunning>(event.body) ||
+                                          std::holds_alternative<TaskExited>(event.body));
     // An operator's policy change takes effect at once, whatever the queue.
-    Schedule(now, changed,
-             std::holds_alternative<PolicyChanged>(event.body) && result.status.ok(), actions);
+    Schedule(now, changed, std::holds_alternative<PolicyChanged>(event.body) && result.status.ok(),
+             actions);
     Rebalance(now, actions);
   }
   return result;
 }
 
-Core::JobRecord* Core::Find(const std::string& id) {
-  auto it = index_.find(id);
-  return it == index_.end() ? nullptr : it->second;
-}
+Core::JobRecord* Core::Find(const std::string& id) { return index_.Find(id); }
 
 ApplyResult Core::OnSubmit(const JobSubmitted& submitted, absl::Time now) {
   ApplyResult result;
@@ -134,9 +132,8 @@ ApplyResult Core::OnSubmit(const JobSubmitted& submitted, absl::Time now) {
     auto it = idempotency_.find(e.idempotency_key);
     if (it != idempotency_.end()) {
       if (!SameSpec(jobs_.at(it->second).job.spec(), e.spec)) {
-        result.status = absl::FailedPreconditionError(
-            absl::StrCat("idempotency_key: already used by ", it->second,
-                         " with a different spec"));
+        result.status = absl::FailedPreconditionError(absl::StrCat(
+            "idempotency_key: already used by ", it->second, " with a different spec"));
         return result;
       }
       result.job_id = it->second;
@@ -145,7 +142,7 @@ ApplyResult Core::OnSubmit(const JobSubmitted& submitted, absl::Time now) {
   }
   const std::string id = absl::StrFormat("job-%08d", next_job_number_++);
   JobRecord& rec = jobs_[id];
-  index_[id] = &rec;
+  index_.Insert(id, &rec);
   rec.job.set_id(id);
   *rec.job.mutable_spec() = e.spec;
   rec.job.set_idempotency_key(e.idempotency_key);
@@ -165,9 +162,9 @@ absl::Status Core::OnCancel(const JobCancelled& e, absl::Time now, std::vector<A
   JobRecord* rec = Find(e.job_id);
   if (rec == nullptr) return absl::NotFoundError(absl::StrCat("id: no job ", e.job_id));
   if (IsFinal(rec->job.state())) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("id: job ", e.job_id, " already ended (",
-                     spillway::v1::JobState_Name(rec->job.state()), ")"));
+    return absl::FailedPreconditionError(absl::StrCat("id: job ", e.job_id, " already ended (",
+                                                      spillway::v1::JobState_Name(rec->job.state()),
+                                                      ")"));
   }
   const std::string reason = e.reason.empty() ? "cancelled" : absl::StrCat("cancelled: ", e.reason);
   if (rec->migration_attempt != 0) {
@@ -209,7 +206,8 @@ absl::Status Core::OnCordon(const NodeCordoned& e, std::vector<Action>& actions)
   if (node->state == spillway::v1::NODE_STATE_DOWN) {
     return absl::FailedPreconditionError(absl::StrCat("node_id: node ", e.node_id, " is down"));
   }
-  const auto state = e.cordoned ? spillway::v1::NODE_STATE_CORDONED : spillway::v1::NODE_STATE_READY;
+  const auto state =
+      e.cordoned ? spillway::v1::NODE_STATE_CORDONED : spillway::v1::NODE_STATE_READY;
   pool_.SetState(e.node_id, state);
   actions.push_back(SetNodeState{e.node_id, state});
   return absl::OkStatus();
@@ -296,8 +294,8 @@ void Core::OnTaskRunning(const TaskRunning& e, absl::Time now, std::vector<Actio
                                   : absl::StrCat("ACI group ", attempt.aci_group());
     rec->current_attempt = e.attempt;
     rec->migration_attempt = 0;
-    EndAttempt(*rec, old, spillway::v1::JOB_STATE_CANCELLED,
-               absl::StrCat("migrated to ", where), true, now, actions);
+    EndAttempt(*rec, old, spillway::v1::JOB_STATE_CANCELLED, absl::StrCat("migrated to ", where),
+               true, now, actions);
     rec->job.set_backend(attempt.backend());
     rec->job.set_node_id(attempt.node_id());
     rec->job.set_aci_group(attempt.aci_group());
@@ -322,8 +320,8 @@ void Core::OnTaskExited(const TaskExited& e, absl::Time now, std::vector<Action>
     // A stopped or stale attempt finishing: make sure its resources are gone.
     if (e.attempt >= 1 && e.attempt <= rec->job.attempts_size() &&
         !AttemptOf(*rec, e.attempt).has_finish_time()) {
-      EndAttempt(*rec, e.attempt, spillway::v1::JOB_STATE_CANCELLED, "stale attempt exited",
-                 false, now, actions);
+      EndAttempt(*rec, e.attempt, spillway::v1::JOB_STATE_CANCELLED, "stale attempt exited", false,
+                 now, actions);
     }
     return;
   }

@@ -35,6 +35,7 @@
 #include "scheduler/core/actions.h"
 #include "scheduler/core/core_snapshot.pb.h"
 #include "scheduler/core/events.h"
+#include "scheduler/core/job_index.h"
 #include "scheduler/feedback/feedback.h"
 #include "scheduler/model/job_validation.h"
 #include "scheduler/placement/node_pool.h"
@@ -295,9 +296,9 @@ class Core {
   spillway::v1::Policy policy_;
   std::vector<spillway::v1::PolicyChange> audit_;
   std::map<std::string, JobRecord>
-      jobs_;  // Ordered by id for ListJobs; never erased but by Restore.
-  absl::flat_hash_map<std::string, JobRecord*> index_;  // id -> jobs_ entry, for lookups.
-  std::map<std::string, std::string> idempotency_;      // key -> job id
+      jobs_;                   // Ordered by id for ListJobs; never erased but by Restore.
+  JobIndex<JobRecord> index_;  // id -> jobs_ entry, for lookups.
+  std::map<std::string, std::string> idempotency_;  // key -> job id
   std::map<QueueKey, JobRecord*> queue_;
   // Indexes of the queue for DeepCandidates (queue_index.cc); entries sort by their first field,
   // then queue order.

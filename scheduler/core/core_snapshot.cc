@@ -31,7 +31,7 @@ int Core::ForgetFinished(absl::Time before) {
       ++it;
       continue;
     }
-    index_.erase(it->first);
+    index_.Erase(it->first);
     forgotten.insert(it->first);
     it = jobs_.erase(it);
   }
@@ -111,11 +111,11 @@ absl::Status Core::Restore(const spillway::core::v1::CoreSnapshot& in) {
   policy_ = in.policy();
   audit_.assign(in.audit().begin(), in.audit().end());
   jobs_.clear();
-  index_.clear();
+  index_.Clear();
   queue_.clear();
   for (const auto& j : in.jobs()) {
     JobRecord& rec = jobs_[j.job().id()];
-    index_[j.job().id()] = &rec;
+    index_.Insert(j.job().id(), &rec);
     rec.job = j.job();
     rec.request = Resources{j.job().spec().cpu_millis(), j.job().spec().memory_mib()};
     rec.seq = j.seq();

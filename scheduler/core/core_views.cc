@@ -25,8 +25,8 @@ bool Matches(const spillway::v1::Job& job, const JobFilter& f) {
 }  // namespace
 
 const spillway::v1::Job* Core::FindJob(const std::string& id) const {
-  auto it = index_.find(id);
-  return it == index_.end() ? nullptr : &it->second->job;
+  const JobRecord* rec = index_.Find(id);
+  return rec == nullptr ? nullptr : &rec->job;
 }
 
 std::vector<const spillway::v1::Job*> Core::ListJobs(const JobFilter& filter,
@@ -48,7 +48,8 @@ std::vector<const spillway::v1::Job*> Core::ListJobs(const JobFilter& filter,
 CapacityLimits Core::Limits() const {
   CapacityLimits l;
   l.vm_node_sizes = pool_.NodeSizes();
-  l.max_aci_group = Resources{policy_.aci_max_group_cpu_millis(), policy_.aci_max_group_memory_mib()};
+  l.max_aci_group =
+      Resources{policy_.aci_max_group_cpu_millis(), policy_.aci_max_group_memory_mib()};
   l.burst_enabled = policy_.burst_enabled();
   return l;
 }
@@ -57,9 +58,9 @@ absl::Status Core::EventsSince(int64_t after, size_t max,
                                std::vector<spillway::v1::JobEvent>* out) const {
   if (after >= revision_) return absl::OkStatus();
   if (event_log_.empty() || event_log_.front().revision() > after + 1) {
-    return absl::OutOfRangeError(absl::StrCat(
-        "from_revision: events after ", after, " are no longer kept (oldest kept: ",
-        event_log_.empty() ? revision_ : event_log_.front().revision(), ")"));
+    return absl::OutOfRangeError(
+        absl::StrCat("from_revision: events after ", after, " are no longer kept (oldest kept: ",
+                     event_log_.empty() ? revision_ : event_log_.front().revision(), ")"));
   }
   // Revisions in the log are consecutive: index directly.
   size_t i = static_cast<size_t>(after + 1 - event_log_.front().revision());
@@ -99,10 +100,9 @@ spillway::v1::GetClusterResponse Core::Cluster(absl::Time now) const {
     std::string state = "creating";
     if (g.delete_requested) {
       state = "deleting";
-    } else if (auto it = jobs_.find(g.job_id); it != jobs_.end() &&
-                                               g.attempt <= it->second.job.attempts_size() &&
-                                               it->second.job.attempts(g.attempt - 1).state() ==
-                                                   spillway::v1::JOB_STATE_RUNNING) {
+    } else if (auto it = jobs_.find(g.job_id);
+               it != jobs_.end() && g.attempt <= it->second.job.attempts_size() &&
+               it->second.job.attempts(g.attempt - 1).state() == spillway::v1::JOB_STATE_RUNNING) {
       state = "running";
     }
     a->set_state(state);
@@ -126,8 +126,8 @@ spillway::v1::GetClusterResponse Core::Cluster(absl::Time now) const {
   out.set_vm_pool_cost_rate_micro_usd_per_hour(vm_rate);
   if (feedback_.CircuitOpen(now)) blocked = feedback_.CircuitReason(now);
   out.set_burst_status(!policy_.burst_enabled() ? "disabled by policy"
-                       : blocked.empty()         ? "ok"
-                                                 : absl::StrCat("blocked: ", blocked));
+                       : blocked.empty()        ? "ok"
+                                                : absl::StrCat("blocked: ", blocked));
   feedback_.Describe(now, policy_, out.mutable_beliefs());
   *out.mutable_time() = ToTimestamp(now);
   out.set_policy_version(policy_.version());
