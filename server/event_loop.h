@@ -60,8 +60,10 @@ class BatchCommitter {
   virtual ~BatchCommitter() = default;
 
   // `applied`: events the core accepted, in order (commands, ticks, backend reports), not yet
-  // committed. A non-OK status is handed to the batch's completions and poisons the loop.
-  virtual absl::Status Commit(const std::vector<Event>& applied, const Core& core) = 0;
+  // committed. A non-OK status is handed to the batch's completions and poisons the loop. The
+  // committer may only make the core forget what the store no longer holds
+  // (Core::ForgetFinished after a compaction).
+  virtual absl::Status Commit(const std::vector<Event>& applied, Core& core) = 0;
 };
 
 // A consumer of job events (a WatchJobs stream). Every method is called on the loop thread; a

@@ -115,7 +115,7 @@ class RecordingCommitter final : public BatchCommitter {
  public:
   explicit RecordingCommitter(std::vector<std::string>* log) : log_(log) {}
 
-  absl::Status Commit(const std::vector<Event>& applied, const Core& /*core*/) override {
+  absl::Status Commit(const std::vector<Event>& applied, Core& /*core*/) override {
     std::vector<std::string> names;
     for (const Event& e : applied) names.push_back(EventName(e.body));
     log_->push_back("commit:" + absl::StrJoin(names, ","));

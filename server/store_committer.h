@@ -17,15 +17,18 @@ struct CompactionOptions {
 
 class StoreCommitter final : public BatchCommitter {
  public:
-  StoreCommitter(EventStore* store, CompactionOptions options)
-      : store_(store), options_(options) {}
+  StoreCommitter(EventStore* store, CompactionOptions options) : store_(store), options_(options) {}
 
-  absl::Status Commit(const std::vector<Event>& applied, const Core& core) override {
+  absl::Status Commit(const std::vector<Event>& applied, Core& core) override {
     if (absl::Status s = store_->Append(applied); !s.ok()) return s;
     if (options_.every_events > 0 && store_->event_count() >= options_.every_events &&
         !applied.empty()) {
-      // The core's state is exactly "after every stored event" here: snapshot it.
-      return store_->Compact(core.Snapshot(applied.back().time - options_.retention));
+      // The core's state is exactly "after every stored event" here: snapshot it. Then the live
+      // core forgets what the snapshot left out (its memory stays bounded by the retention, and
+      // it holds what a restart from the store would).
+      const absl::Time before = applied.back().time - options_.retention;
+      if (absl::Status s = store_->Compact(core.Snapshot(before)); !s.ok()) return s;
+      core.ForgetFinished(before);
     }
     return absl::OkStatus();
   }
