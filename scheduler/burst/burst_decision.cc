@@ -82,8 +82,13 @@ BurstDecision DecideBurst(const BurstInput &in, const AciUsage &usage,
                          " (fixed-wait strategy)");
   } else {
     const absl::Duration total = in.waited + in.predicted_vm_wait;
-    const bool last_moment = in.prediction_is_lower_bound &&
-                             in.max_wait - in.waited <= LastMomentLead(in.aci_start_latency);
+    const absl::Duration left = in.max_wait - in.waited;
+    const bool at_last_moment = left <= LastMomentLead(in.aci_start_latency);
+    const bool lower_bound = in.prediction_is_lower_bound && at_last_moment;
+    // Past this moment ACI can no longer save the budget: trust the pool only with a margin.
+    const bool unsure = at_last_moment && left >= in.aci_start_latency &&
+                        in.predicted_vm_wait > left * kLastMomentTrust;
+    const bool last_moment = lower_bound || unsure;
     if (total <= in.max_wait && !last_moment) {
       return Stay(kPendingWaitingForVm, explain, [&] {
         return std::string(absl::StrCat("predicted VM wait ", Secs(in.predicted_vm_wait),
@@ -98,10 +103,14 @@ BurstDecision DecideBurst(const BurstInput &in, const AciUsage &usage,
                                         Secs(in.aci_start_latency)));
       });
     }
-    if (explain && total <= in.max_wait) {
+    if (explain && total <= in.max_wait && lower_bound) {
       why = absl::StrCat("deep in the queue, its predicted VM wait ", Secs(in.predicted_vm_wait),
-                         " is only a lower bound; ", Secs(in.max_wait - in.waited), " of budget ",
-                         Secs(in.max_wait), " left: ACI's last moment");
+                         " is only a lower bound; ", Secs(left), " of budget ", Secs(in.max_wait),
+                         " left: ACI's last moment");
+    } else if (explain && total <= in.max_wait) {
+      why = absl::StrCat("predicted VM wait ", Secs(in.predicted_vm_wait),
+                         " leaves under half of the ", Secs(left), " of budget ", Secs(in.max_wait),
+                         " left to spare: ACI's last moment");
     } else if (explain)
       why = in.predicted_vm_wait == absl::InfiniteDuration()
                 ? absl::StrCat("no VM node can hold it; budget ", Secs(in.max_wait))

@@ -174,6 +174,35 @@ INSTANTIATE_TEST_SUITE_P(
                        in.predicted_vm_wait = absl::Seconds(25);  // not *longer* than ACI start
                      },
                      false, kPendingWaitingForVm},
+        // --- ACI's last moment: 25s start, lead 31.25s ---
+        DecisionCase{"LastMomentSlimMarginBursts",
+                     [](BurstInput& in, AciUsage&, Policy&) {
+                       // 30s left; the pool is predicted in 20s: within budget, but with 10s
+                       // (under half) to spare. ACI, though later than the prediction, is sure.
+                       in.waited = absl::Seconds(30);
+                       in.predicted_vm_wait = absl::Seconds(20);
+                     },
+                     true, "", {"leaves under half", "last moment", "est. cost"}},
+        DecisionCase{"LastMomentHalfMarginStays",
+                     [](BurstInput& in, AciUsage&, Policy&) {
+                       in.waited = absl::Seconds(30);
+                       in.predicted_vm_wait = absl::Seconds(15);  // Exactly half of 30s left.
+                     },
+                     false, kPendingWaitingForVm, {"within budget"}},
+        DecisionCase{"BeforeTheLastMomentSlimMarginStays",
+                     [](BurstInput& in, AciUsage&, Policy&) {
+                       // 32s left > the 31.25s lead: a later pass decides.
+                       in.waited = absl::Seconds(28);
+                       in.predicted_vm_wait = absl::Seconds(30);
+                     },
+                     false, kPendingWaitingForVm},
+        DecisionCase{"PastAcisLastMomentStays",
+                     [](BurstInput& in, AciUsage&, Policy&) {
+                       // 20s left < ACI's 25s start: only the pool can still meet the budget.
+                       in.waited = absl::Seconds(40);
+                       in.predicted_vm_wait = absl::Seconds(15);
+                     },
+                     false, kPendingWaitingForVm},
         // --- Staying: ACI's limits, each alone ---
         DecisionCase{"GroupTooLargeCpu",
                      [](BurstInput& in, AciUsage&, Policy&) {

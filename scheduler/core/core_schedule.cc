@@ -2,8 +2,8 @@
 //
 //   1. Jobs are visited in queue order — priority, then earliest deadline (queued since + budget,
 //      budgets counted up to deadline_order_window), then arrival; jobs in back-off are skipped.
-//      (A running job past its expected end is assumed to need half as long again as it has run:
-//      run times are heavy-tailed.)
+//      (A running job past its expected end is assumed to need a quarter as long again as it has
+//      run: run times are heavy-tailed, and the pool's next room comes from the first of many.)
 //   2. A job tries the VM pool (placer.h). Nodes holding a reservation for a job ahead accept it
 //      only if it fits beside the reservation for its whole expected run (conservative
 //      backfilling: a small job never delays a bigger job's predicted start).
@@ -128,9 +128,11 @@ absl::Time Core::ExpectedEnd(const JobRecord& rec, absl::Time now) const {
   const absl::Duration expected = ExpectedDurationOf(rec);
   const absl::Time end = start + expected;
   // Overran its estimate: run times are heavy-tailed, so the longer a job has run the longer it
-  // is likely to go on — assume as long again as it has run (at least a quarter of the estimate,
-  // and 5 s).
-  return end > now ? end : now + std::max({(now - start) / 2, expected / 4, absl::Seconds(5)});
+  // is likely to go on — assume a quarter as long again as it has run (at least a quarter of the
+  // estimate, and 5 s). A quarter, not the median residual (~0.8x for a Pareto tail of shape 1.2):
+  // the pool's next room is the first of many overrunning jobs to end, far sooner than any one's
+  // median; DecideBurst's last-moment check guards the budgets against the optimism.
+  return end > now ? end : now + std::max({(now - start) / 4, expected / 4, absl::Seconds(5)});
 }
 
 CapacityProfile& Core::ProfileOf(

@@ -553,7 +553,7 @@ TEST(CoreFeedbackTest, ObservedRunTimeFeedsWaitPredictions) {
   EXPECT_EQ(h.JobOf(queued).last_decision().predicted_vm_wait().seconds(), 120);  // Not 10 min.
 }
 
-TEST(CoreTest, AnOverrunningJobIsExpectedToRunHalfAsLongAgainAsItHasRun) {
+TEST(CoreTest, AnOverrunningJobIsExpectedToRunAQuarterAsLongAgainAsItHasRun) {
   CoreHarness h;
   h.AddNode("vm-1", 1000, 2048);
   auto hint_one_minute = MakeSpec("long-tail", 1000, 1024);
@@ -564,8 +564,8 @@ TEST(CoreTest, AnOverrunningJobIsExpectedToRunHalfAsLongAgainAsItHasRun) {
   auto next = MakeSpec("next", 1000, 1024);
   next.set_burst_mode(spillway::v1::BURST_MODE_VM_ONLY);
   const std::string waiting = h.Submit(next);
-  // Not "a quarter of the estimate" (15 s): half its age, 5 minutes.
-  EXPECT_EQ(h.JobOf(waiting).last_decision().predicted_vm_wait().seconds(), 300);
+  // Not "a quarter of the estimate" (15 s): a quarter of its age, 150 s.
+  EXPECT_EQ(h.JobOf(waiting).last_decision().predicted_vm_wait().seconds(), 150);
 }
 
 TEST(CoreRecoveryTest, NothingNewIsPlacedUntilTheBackendsReported) {

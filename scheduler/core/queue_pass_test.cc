@@ -123,6 +123,7 @@ TEST(QueuePassTest, HeadStartsAtOnceAndBackfillWaitsForTheNextPass) {
 TEST(QueuePassTest, EarliestDeadlineFirstWithinTheWindow) {
   spillway::v1::Policy policy = DefaultPolicy();
   policy.set_burst_enabled(false);
+  *policy.mutable_deadline_order_window() = ToProtoDuration(absl::Seconds(150));
   CoreHarness h(policy);
   const std::string runner = BusyNode(h, absl::Minutes(10));
   const std::string patient = h.Submit(Job("patient", 1000, absl::Minutes(1), absl::Hours(1)));
@@ -144,6 +145,8 @@ TEST(QueuePassTest, EarliestDeadlineFirstWithinTheWindow) {
 TEST(QueuePassTest, DeepJobsBurstAtTheirLastMoment) {
   CoreConfig config = LongQueueConfig(DefaultPolicy());  // ACI start 25 s: lead 31.25 s.
   config.max_reservations = 1;
+  // A ahead of B: both budgets counted as 150 s, so arrival order.
+  *config.policy.mutable_deadline_order_window() = ToProtoDuration(absl::Seconds(150));
   CoreHarness h(config);
   BusyNode(h, absl::Minutes(10));
   // A reserves the node from the runner's end (+10 m). B, behind it, really waits until A ends

@@ -72,7 +72,9 @@ Policy DefaultPolicy() {
   p.set_aci_breaker_min_creates(5);
   SetDuration(p.mutable_aci_breaker_window(), absl::Minutes(10));
   SetDuration(p.mutable_aci_breaker_cooldown(), absl::Minutes(5));
-  SetDuration(p.mutable_deadline_order_window(), absl::Seconds(150));
+  // Budgets up to an hour order the queue fully by deadline: patient jobs give their VM slot to
+  // urgent ones, which ACI's last-moment check (burst_decision.h) keeps safe (sim/results).
+  SetDuration(p.mutable_deadline_order_window(), absl::Hours(1));
   return p;
 }
 

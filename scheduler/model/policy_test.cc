@@ -71,6 +71,7 @@ TEST(DefaultPolicyTest, HasDocumentedValues) {
   EXPECT_EQ(ToAbslDuration(p.retry_backoff_initial()), absl::Seconds(10));
   EXPECT_EQ(ToAbslDuration(p.retry_backoff_max()), absl::Minutes(5));
   EXPECT_EQ(p.default_max_restarts(), 3);
+  EXPECT_EQ(ToAbslDuration(p.deadline_order_window()), absl::Hours(1));
 }
 
 TEST(DefaultPolicyTest, PricesOfReturnsPolicyPrices) {
