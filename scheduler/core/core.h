@@ -240,7 +240,10 @@ class Core {
   // those ACI's limits may now let start (the rest are held: HeldByAciLimits).
   std::vector<JobRecord*> DeepCandidates(const QueueKey& from, absl::Duration last_prediction,
                                          absl::Duration aci_latency, absl::Time now,
-                                         const AciUsage& usage, bool all_blocked) const;
+                                         const AciUsage& usage, bool all_blocked,
+                                         const Pass& pass) const;
+  // ExpectedDurationOf, or InfiniteDuration for a job that runs until stopped.
+  absl::Duration RunOf(const JobRecord& rec) const;
   // True if the pool might take `rec` now: DecideQueued would try to place it (some node has its
   // cpu free, and its shape did not already fail this pass for a run no longer than its own).
   bool PoolMightTake(const JobRecord& rec, absl::Duration duration, const Pass& pass) const;

@@ -364,10 +364,14 @@ void Core::FullPass(absl::Time now, std::vector<Action>& actions) {
   // Past it, only the jobs whose decision can change (queue_index.cc), and of those only the ones
   // a decision would change.
   for (JobRecord* rec : DeepCandidates(it->first, pass.last_prediction, pass.aci_latency, now,
-                                       pass.usage, pass.refresh_blocked)) {
+                                       pass.usage, pass.refresh_blocked, pass)) {
     if (!rec->undecided && rec->retry_at <= now && DeepDecisionUnchanged(*rec, pass, now)) continue;
     decide(*rec);
   }
+}
+
+absl::Duration Core::RunOf(const JobRecord& rec) const {
+  return FactsOf(rec).unbounded ? absl::InfiniteDuration() : ExpectedDurationOf(rec);
 }
 
 bool Core::PoolMightTake(const JobRecord& rec, absl::Duration duration, const Pass& pass) const {

@@ -107,7 +107,8 @@ void Core::RebuildQueueIndexes() {
 std::vector<Core::JobRecord*> Core::DeepCandidates(const QueueKey& from,
                                                    absl::Duration last_prediction,
                                                    absl::Duration aci_latency, absl::Time now,
-                                                   const AciUsage& usage, bool all_blocked) const {
+                                                   const AciUsage& usage, bool all_blocked,
+                                                   const Pass& pass) const {
   // Each job once (marked with this pass's number), then sorted into queue order.
   std::vector<JobRecord*> picked;
   auto add = [&](const IndexedJob& entry) {
@@ -146,8 +147,13 @@ std::vector<Core::JobRecord*> Core::DeepCandidates(const QueueKey& from,
   }
   const auto& free_cpu = pool_.free_cpu_index();
   const int64_t largest_free = free_cpu.empty() ? 0 : free_cpu.rbegin()->first;
+  // Small enough for the largest free cpu, and not of a shape that already failed this pass for
+  // a run no longer than its own (PoolMightTake; more may fail as the pass goes on).
   for (auto it = by_cpu_.begin(); it != by_cpu_.end() && it->first <= largest_free; ++it) {
-    add(it->second);
+    const JobRecord& rec = *it->second.second;
+    if (rec.candidate_mark != full_passes_ && PoolMightTake(rec, RunOf(rec), pass)) {
+      add(it->second);
+    }
   }
   std::sort(picked.begin(), picked.end(),
             [](const JobRecord* a, const JobRecord* b) { return a->queue_key < b->queue_key; });
