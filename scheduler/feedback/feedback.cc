@@ -34,8 +34,12 @@ void Feedback::ObserveRunTime(const spillway::v1::JobSpec& spec, absl::Duration 
     if (run_time_.size() >= kMaxClasses) return;  // Bounded memory; the default applies.
     it = run_time_.emplace(cls, SampleWindow(50)).first;
   }
-  it->second.Add(run_time);
-  ++run_time_version_;
+  SampleWindow& window = it->second;
+  const size_t size_before = window.size();
+  const absl::Duration median_before = window.Quantile(500);
+  window.Add(run_time);
+  // ExpectedDuration reads only the class's sample count and median.
+  if (window.size() != size_before || window.Quantile(500) != median_before) ++run_time_version_;
 }
 
 void Feedback::ObserveVmRelease(absl::Time now, int64_t cpu_millis) {

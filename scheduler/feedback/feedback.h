@@ -57,8 +57,9 @@ class Feedback {
 
   // A view into `spec` (or a constant): valid while `spec` is.
   static absl::string_view ClassOf(const spillway::v1::JobSpec& spec);
-  // Bumped whenever a run-time sample is taken: ExpectedDuration of a job without a hint may
-  // differ from what it was at another version (callers cache by it).
+  // Bumped whenever a run-time sample changes what ExpectedDuration can answer (a class's sample
+  // count or median): a job without a hint may expect another run time than at another version
+  // (callers cache by it).
   int64_t run_time_version() const { return run_time_version_; }
 
   // Everything measured, for snapshots (core_snapshot.cc).

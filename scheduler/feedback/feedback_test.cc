@@ -17,8 +17,8 @@ TEST(SampleWindowTest, NearestRankQuantilesOverTheLastN) {
   for (int s : {10, 20, 30, 40, 50}) w.Add(absl::Seconds(s));  // 10 falls out.
   EXPECT_EQ(w.size(), 4u);
   EXPECT_EQ(w.Quantile(0), absl::Seconds(20));
-  EXPECT_EQ(w.Quantile(500), absl::Seconds(30));   // rank ceil(0.5*4)=2
-  EXPECT_EQ(w.Quantile(900), absl::Seconds(50));   // rank ceil(3.6)=4
+  EXPECT_EQ(w.Quantile(500), absl::Seconds(30));  // rank ceil(0.5*4)=2
+  EXPECT_EQ(w.Quantile(900), absl::Seconds(50));  // rank ceil(3.6)=4
   EXPECT_EQ(w.Quantile(1000), absl::Seconds(50));
 }
 
@@ -45,6 +45,30 @@ TEST(FeedbackTest, RunTimePerClassReplacesTheDefaultButNotAHint) {
   EXPECT_EQ(f.ExpectedDuration(spec, policy), absl::Seconds(30));
 }
 
+// The run-time version moves exactly when ExpectedDuration could answer differently: whenever the
+// sample count or a class's median changes, never otherwise (callers cache by it).
+TEST(FeedbackTest, RunTimeVersionMovesWhenTheExpectationCanChange) {
+  const spillway::v1::Policy policy = DefaultPolicy();
+  spillway::v1::JobSpec spec;
+  spec.set_image("render:1");
+  Feedback f;
+  int64_t version = f.run_time_version();
+  absl::Duration expected = f.ExpectedDuration(spec, policy);
+  int unchanged = 0;
+  for (int i = 0; i < 400; ++i) {
+    // A window of 50 that fills, then keeps sliding over a few repeated values.
+    f.ObserveRunTime(spec, absl::Seconds(60 + 10 * ((i * 7) % 5)));
+    const absl::Duration now_expected = f.ExpectedDuration(spec, policy);
+    if (f.run_time_version() == version) {
+      EXPECT_EQ(now_expected, expected) << i;  // Same version: same answer, always.
+      ++unchanged;
+    }
+    version = f.run_time_version();
+    expected = now_expected;
+  }
+  EXPECT_GT(unchanged, 100);  // And most samples of a steady class change nothing.
+}
+
 TEST(FeedbackTest, ReleaseRateCountsTheLastTenMinutes) {
   Feedback f;
   f.ObserveVmRelease(kT0, 6000);
@@ -61,7 +85,7 @@ TEST(FeedbackTest, CircuitOpensOnFailuresAndClosesAfterCooldown) {
   f.ObserveAciCreateOutcome(t, false, "", policy);
   f.ObserveAciCreateOutcome(t, true, "InsufficientCapacity: east us", policy);
   f.ObserveAciCreateOutcome(t, true, "InsufficientCapacity: east us", policy);
-  EXPECT_FALSE(f.CircuitOpen(t));  // Only 4 ended.
+  EXPECT_FALSE(f.CircuitOpen(t));                                               // Only 4 ended.
   f.ObserveAciCreateOutcome(t, true, "InsufficientCapacity: east us", policy);  // 3 of 5 = 60%.
   EXPECT_TRUE(f.CircuitOpen(t));
   EXPECT_THAT(f.CircuitReason(t), HasSubstr("60% of the last 5 ACI creates failed"));
