@@ -30,8 +30,8 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/node_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -157,8 +157,9 @@ class SimulatedVmPool final : public Backend {
   mutable absl::Mutex mu_;
   std::vector<std::string> node_order_ ABSL_GUARDED_BY(mu_);  // Declaration order.
   absl::flat_hash_map<std::string, Node> nodes_ ABSL_GUARDED_BY(mu_);
-  // Node-based: growing the table moves pointers, not tasks (a pause on the loop thread).
-  absl::node_hash_map<TaskKey, Task> tasks_ ABSL_GUARDED_BY(mu_);
+  // A B-tree: it grows a node at a time. A hash table rehashes every task when it doubles, a
+  // pause of milliseconds on the loop thread at tens of thousands of tasks.
+  absl::btree_map<TaskKey, Task> tasks_ ABSL_GUARDED_BY(mu_);
   std::vector<Pending> heap_ ABSL_GUARDED_BY(mu_);  // std::push_heap / pop_heap with Later.
   std::vector<Event> outbox_ ABSL_GUARDED_BY(mu_);  // Due events, oldest first.
   absl::Time now_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
