@@ -282,6 +282,7 @@ void Core::OnTaskRunning(const TaskRunning& e, absl::Time now, std::vector<Actio
   attempt.set_state(spillway::v1::JOB_STATE_RUNNING);
   *attempt.mutable_start_time() =
       google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(now));
+  rec->cached_start_attempt = 0;  // ExpectedEnd counts from the start now.
   if (attempt.backend() == spillway::v1::BACKEND_ACI) {
     feedback_.ObserveAciStart(now - TimeOf(attempt.placed_time()));
     feedback_.ObserveAciCreateOutcome(now, /*failed=*/false, "", policy_);

@@ -158,9 +158,9 @@ class Core {
     bool undecided = false;              // In undecided_.
     bool blocked = false;                // In blocked_ (and so not in by_deadline_).
     mutable int64_t candidate_mark = 0;  // The last full pass DeepCandidates picked it in.
-    // ExpectedEnd's cache of the current attempt's start (placed, then running time).
+    // ExpectedEnd's cache of the current attempt's start (placed, then running time): valid while
+    // cached_start_attempt is the current attempt (OnTaskRunning resets it when it sets a start).
     mutable int cached_start_attempt = 0;
-    mutable bool cached_started = false;
     mutable absl::Time cached_start;
     // Feedback::ClassOf(job.spec()), a view into the spec (which never changes), once known.
     mutable absl::string_view job_class;

@@ -116,13 +116,12 @@ absl::Duration Core::ExpectedDurationOf(const JobRecord& rec) const {
 
 absl::Time Core::ExpectedEnd(const JobRecord& rec, absl::Time now) const {
   if (FactsOf(rec).unbounded) return absl::InfiniteFuture();
-  const spillway::v1::Attempt& a = rec.job.attempts(rec.current_attempt - 1);
-  if (rec.cached_start_attempt != rec.current_attempt || rec.cached_started != a.has_start_time()) {
+  if (rec.cached_start_attempt != rec.current_attempt) {  // OnTaskRunning resets it.
+    const spillway::v1::Attempt& a = rec.job.attempts(rec.current_attempt - 1);
     const auto& started = a.has_start_time() ? a.start_time() : a.placed_time();
     rec.cached_start =
         absl::FromUnixNanos(google::protobuf::util::TimeUtil::TimestampToNanoseconds(started));
     rec.cached_start_attempt = rec.current_attempt;
-    rec.cached_started = a.has_start_time();
   }
   const absl::Time start = rec.cached_start;
   const absl::Duration expected = ExpectedDurationOf(rec);

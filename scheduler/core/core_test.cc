@@ -568,6 +568,31 @@ TEST(CoreTest, AnOverrunningJobIsExpectedToRunAQuarterAsLongAgainAsItHasRun) {
   EXPECT_EQ(h.JobOf(waiting).last_decision().predicted_vm_wait().seconds(), 150);
 }
 
+// A task's expected end counts from when it started running, not from when it was placed — also
+// when a prediction was made while it was still starting.
+TEST(CoreTest, ExpectedEndCountsFromTheStartOnceRunning) {
+  CoreHarness h;
+  h.AddNode("vm-1", 1000, 2048);
+  auto first = MakeSpec("first", 1000, 1024);
+  SetDurations(first, absl::Minutes(10), absl::Hours(1));
+  const std::string running = h.Submit(first);  // Placed now; starts a minute later.
+  auto vm_only = [](const std::string& name) {
+    auto spec = MakeSpec(name, 1000, 1024);
+    SetDurations(spec, absl::Minutes(1), absl::Hours(1));
+    spec.set_burst_mode(spillway::v1::BURST_MODE_VM_ONLY);
+    return spec;
+  };
+  h.Advance(absl::Seconds(30));
+  const std::string before = h.Submit(vm_only("before"));  // Predicted while still starting.
+  EXPECT_EQ(h.JobOf(before).last_decision().predicted_vm_wait().seconds(), 570);
+  h.Advance(absl::Seconds(30));
+  h.Do(TaskRunning{running, 1});
+  const std::string after = h.Submit(vm_only("after"));
+  // Ten minutes from the start (now): the first waiting job's minute, then 600 s.
+  EXPECT_EQ(h.JobOf(before).last_decision().predicted_vm_wait().seconds(), 600);
+  EXPECT_EQ(h.JobOf(after).last_decision().predicted_vm_wait().seconds(), 660);
+}
+
 TEST(CoreRecoveryTest, NothingNewIsPlacedUntilTheBackendsReported) {
   CoreHarness h;
   h.AddNode("vm-1", 2000, 4096);
