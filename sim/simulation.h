@@ -41,8 +41,10 @@ struct SimOptions {
   SimulatedAciOptions aci;  // Prices are replaced by the policy's.
   absl::Duration tick_interval = absl::Seconds(1);
   absl::Duration sample_interval = absl::Minutes(1);
-  // Finished jobs leave the core this long after their last update (Core::ForgetFinished).
-  absl::Duration forget_finished_after = absl::Hours(1);
+  // Finished jobs leave the core this long after their last update (Core::ForgetFinished):
+  // memory bounded by the jobs of that window instead of the whole trace, at a price in speed
+  // (1M jobs: 0.75 GB instead of 3.6 GB, ~40% more time). Infinite: the core keeps every job.
+  absl::Duration forget_finished_after = absl::InfiniteDuration();
   // A drain-back (ACI -> VM move) within this long of the job's burst counts as a flap.
   absl::Duration flap_window = absl::Minutes(10);
   absl::Duration give_up_after = absl::Hours(48);

@@ -146,6 +146,21 @@ TEST_F(SyntheticReplayTest, InvariantsHoldForEveryStrategy) {
   }
 }
 
+// The core forgetting finished jobs (bounded memory) changes nothing the replay reports.
+TEST_F(SyntheticReplayTest, ForgettingFinishedJobsChangesNoFigure) {
+  const std::vector<NamedPolicy> all = StrategyPolicies(DefaultPolicy());
+  auto table = [&](absl::Duration forget_after) {
+    SimOptions o = Options();
+    o.forget_finished_after = forget_after;
+    absl::StatusOr<Comparison> c = Compare(Workload(4), {all[1], all[3]}, o, false, nullptr);
+    EXPECT_TRUE(c.ok());
+    return c.ok() ? MarkdownTable(c->rows) : std::string();
+  };
+  const std::string kept = table(absl::InfiniteDuration());
+  EXPECT_FALSE(kept.empty());
+  EXPECT_EQ(table(absl::Minutes(1)), kept);
+}
+
 TEST_F(SyntheticReplayTest, SameSeedSameReport) {
   auto report = [&](uint64_t seed) {
     const std::vector<NamedPolicy> all = StrategyPolicies(DefaultPolicy());

@@ -50,6 +50,9 @@ ABSL_FLAG(int64_t, aci_seed, 1, "Seed of the simulated ACI.");
 ABSL_FLAG(absl::Duration, tick, absl::Seconds(1), "Tick interval while work is queued.");
 ABSL_FLAG(absl::Duration, sample, absl::Minutes(1), "Sample interval of the time series.");
 ABSL_FLAG(absl::Duration, flap_window, absl::Minutes(10), "Drain-back this soon = a flap.");
+ABSL_FLAG(absl::Duration, forget_finished_after, absl::InfiniteDuration(),
+          "The core forgets finished jobs this long after they end: bounded memory for long "
+          "traces (e.g. 1h), some speed. Default: it keeps every job.");
 ABSL_FLAG(std::string, server, "", "export: spillwayd's gRPC address.");
 ABSL_FLAG(std::string, out_trace, "", "export: where to write the CSV (default stdout).");
 
@@ -90,6 +93,7 @@ SimOptions OptionsFromFlags() {
   o.tick_interval = absl::GetFlag(FLAGS_tick);
   o.sample_interval = absl::GetFlag(FLAGS_sample);
   o.flap_window = absl::GetFlag(FLAGS_flap_window);
+  o.forget_finished_after = absl::GetFlag(FLAGS_forget_finished_after);
   return o;
 }
 

@@ -21,11 +21,6 @@ struct Overloaded : Ts... {
 template <class... Ts>
 Overloaded(Ts...) -> Overloaded<Ts...>;
 
-bool IsFinal(JobState s) {
-  return s == spillway::v1::JOB_STATE_SUCCEEDED || s == spillway::v1::JOB_STATE_FAILED ||
-         s == spillway::v1::JOB_STATE_CANCELLED;
-}
-
 bool SameSpec(const spillway::v1::JobSpec& a, const spillway::v1::JobSpec& b) {
   std::string sa, sb;
   google::protobuf::io::StringOutputStream oa(&sa), ob(&sb);
@@ -161,7 +156,7 @@ ApplyResult Core::OnSubmit(const JobSubmitted& submitted, absl::Time now) {
 absl::Status Core::OnCancel(const JobCancelled& e, absl::Time now, std::vector<Action>& actions) {
   JobRecord* rec = Find(e.job_id);
   if (rec == nullptr) return absl::NotFoundError(absl::StrCat("id: no job ", e.job_id));
-  if (IsFinal(rec->job.state())) {
+  if (IsFinalState(rec->job.state())) {
     return absl::FailedPreconditionError(absl::StrCat("id: job ", e.job_id, " already ended (",
                                                       spillway::v1::JobState_Name(rec->job.state()),
                                                       ")"));
@@ -257,7 +252,7 @@ void Core::OnNodeDown(const NodeDown& e, absl::Time now, std::vector<Action>& ac
 
 void Core::OnTaskStarting(const TaskStarting& e, absl::Time now, std::vector<Action>& actions) {
   JobRecord* rec = Find(e.job_id);
-  if (rec == nullptr || IsFinal(rec->job.state()) ||
+  if (rec == nullptr || IsFinalState(rec->job.state()) ||
       (e.attempt != rec->current_attempt && e.attempt != rec->migration_attempt)) {
     StopStale(e.job_id, e.attempt, actions);
     return;
@@ -272,7 +267,7 @@ void Core::OnTaskStarting(const TaskStarting& e, absl::Time now, std::vector<Act
 
 void Core::OnTaskRunning(const TaskRunning& e, absl::Time now, std::vector<Action>& actions) {
   JobRecord* rec = Find(e.job_id);
-  if (rec == nullptr || IsFinal(rec->job.state()) ||
+  if (rec == nullptr || IsFinalState(rec->job.state()) ||
       (e.attempt != rec->current_attempt && e.attempt != rec->migration_attempt)) {
     StopStale(e.job_id, e.attempt, actions);
     return;
@@ -309,14 +304,14 @@ void Core::OnTaskRunning(const TaskRunning& e, absl::Time now, std::vector<Actio
 void Core::OnTaskExited(const TaskExited& e, absl::Time now, std::vector<Action>& actions) {
   JobRecord* rec = Find(e.job_id);
   if (rec == nullptr) return;
-  if (e.attempt == rec->migration_attempt && !IsFinal(rec->job.state())) {
+  if (e.attempt == rec->migration_attempt && !IsFinalState(rec->job.state())) {
     // The copy ended before taking over: keep the original.
     EndAttempt(*rec, e.attempt, spillway::v1::JOB_STATE_FAILED,
                absl::StrCat("migration copy exited with ", e.exit_code), false, now, actions);
     rec->migration_attempt = 0;
     return;
   }
-  if (e.attempt != rec->current_attempt || IsFinal(rec->job.state()) ||
+  if (e.attempt != rec->current_attempt || IsFinalState(rec->job.state()) ||
       AttemptOf(*rec, e.attempt).has_finish_time()) {
     // A stopped or stale attempt finishing: make sure its resources are gone.
     if (e.attempt >= 1 && e.attempt <= rec->job.attempts_size() &&
@@ -355,13 +350,13 @@ void Core::OnTaskFailed(const TaskFailed& e, absl::Time now, std::vector<Action>
       feedback_.ObserveAciCreateOutcome(now, /*failed=*/true, e.reason, policy_);
     }
   }
-  if (e.attempt == rec->migration_attempt && !IsFinal(rec->job.state())) {
+  if (e.attempt == rec->migration_attempt && !IsFinalState(rec->job.state())) {
     EndAttempt(*rec, e.attempt, spillway::v1::JOB_STATE_FAILED,
                absl::StrCat("migration copy failed: ", e.reason), true, now, actions);
     rec->migration_attempt = 0;
     return;
   }
-  if (e.attempt != rec->current_attempt || IsFinal(rec->job.state()) ||
+  if (e.attempt != rec->current_attempt || IsFinalState(rec->job.state()) ||
       AttemptOf(*rec, e.attempt).has_finish_time()) {
     StopStale(e.job_id, e.attempt, actions);
     return;

@@ -43,6 +43,9 @@
 
 namespace spillway {
 
+// SUCCEEDED, FAILED or CANCELLED: a job in one never runs again.
+bool IsFinalState(spillway::v1::JobState state);
+
 struct CoreConfig {
   std::string cluster_name = "local";
   spillway::v1::Policy policy;                // Unset fields take DefaultPolicy()'s values.
@@ -301,6 +304,9 @@ class Core {
   std::map<std::string, JobRecord>
       jobs_;                   // Ordered by id for ListJobs; never erased but by Restore.
   JobIndex<JobRecord> index_;  // id -> jobs_ entry, for lookups.
+  // Jobs that reached a final state, by when (whole seconds, as Forgettable reads it): what
+  // ForgetFinished looks at. An entry may be stale (the job moved on); it is then skipped.
+  std::multimap<absl::Time, std::string> finished_;
   std::map<std::string, std::string> idempotency_;  // key -> job id
   std::map<QueueKey, JobRecord*> queue_;
   // Indexes of the queue for DeepCandidates (queue_index.cc); entries sort by their first field,

@@ -19,6 +19,11 @@ google::protobuf::Timestamp ToTimestamp(absl::Time t) {
 
 }  // namespace
 
+bool IsFinalState(spillway::v1::JobState s) {
+  return s == spillway::v1::JOB_STATE_SUCCEEDED || s == spillway::v1::JOB_STATE_FAILED ||
+         s == spillway::v1::JOB_STATE_CANCELLED;
+}
+
 void Core::Transition(JobRecord& rec, spillway::v1::JobState state, const std::string& reason,
                       absl::Time now) {
   ++revision_;
@@ -27,6 +32,8 @@ void Core::Transition(JobRecord& rec, spillway::v1::JobState state, const std::s
   job.set_reason(reason);
   *job.mutable_update_time() = ToTimestamp(now);
   job.set_revision(revision_);
+  if (IsFinalState(state))
+    finished_.emplace(absl::FromUnixSeconds(job.update_time().seconds()), job.id());
   spillway::v1::Transition* t = job.add_history();
   t->set_state(state);
   t->set_reason(reason);
@@ -207,8 +214,9 @@ CreateAciGroup Core::StartAciAttempt(JobRecord& rec, absl::Time now) {
   ++groups_version_;
   creates_.Record(now);
   last_burst_ = now;
-  return CreateAciGroup{rec.job.id(), a.number(), name, rec.job.spec(), size,
-                        policy_.aci_priority() == spillway::v1::ACI_PRIORITY_SPOT};
+  return CreateAciGroup{rec.job.id(), a.number(),
+                        name,         rec.job.spec(),
+                        size,         policy_.aci_priority() == spillway::v1::ACI_PRIORITY_SPOT};
 }
 
 }  // namespace spillway

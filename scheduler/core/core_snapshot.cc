@@ -10,33 +10,27 @@
 #include "scheduler/model/time_codec.h"
 
 namespace spillway {
-namespace {
-
-bool IsFinal(spillway::v1::JobState s) {
-  return s == spillway::v1::JOB_STATE_SUCCEEDED || s == spillway::v1::JOB_STATE_FAILED ||
-         s == spillway::v1::JOB_STATE_CANCELLED;
-}
-
-}  // namespace
 
 bool Core::Forgettable(const JobRecord& rec, absl::Time before) {
-  return IsFinal(rec.job.state()) && rec.job.has_update_time() &&
+  return IsFinalState(rec.job.state()) && rec.job.has_update_time() &&
          absl::FromUnixSeconds(rec.job.update_time().seconds()) < before;
 }
 
 int Core::ForgetFinished(absl::Time before) {
   std::set<std::string> forgotten;
-  for (auto it = jobs_.begin(); it != jobs_.end();) {
-    if (!Forgettable(it->second, before)) {
-      ++it;
-      continue;
-    }
-    index_.Erase(it->first);
-    forgotten.insert(it->first);
-    it = jobs_.erase(it);
+  while (!finished_.empty() && finished_.begin()->first < before) {
+    const std::string id = std::move(finished_.begin()->second);
+    finished_.erase(finished_.begin());
+    auto it = jobs_.find(id);
+    if (it == jobs_.end() || !Forgettable(it->second, before)) continue;  // Gone, or moved on.
+    index_.Erase(id);
+    forgotten.insert(id);
+    jobs_.erase(it);
   }
-  for (auto it = idempotency_.begin(); it != idempotency_.end();) {
-    it = forgotten.count(it->second) > 0 ? idempotency_.erase(it) : std::next(it);
+  if (!forgotten.empty()) {
+    for (auto it = idempotency_.begin(); it != idempotency_.end();) {
+      it = forgotten.count(it->second) > 0 ? idempotency_.erase(it) : std::next(it);
+    }
   }
   return static_cast<int>(forgotten.size());
 }
@@ -111,6 +105,7 @@ absl::Status Core::Restore(const spillway::core::v1::CoreSnapshot& in) {
   policy_ = in.policy();
   audit_.assign(in.audit().begin(), in.audit().end());
   jobs_.clear();
+  finished_.clear();
   index_.Clear();
   queue_.clear();
   for (const auto& j : in.jobs()) {
@@ -127,6 +122,9 @@ absl::Status Core::Restore(const spillway::core::v1::CoreSnapshot& in) {
     rec.infra_failures = j.infra_failures();
     rec.pending_class = j.pending_class();
     rec.queued = j.queued();
+    if (IsFinalState(rec.job.state()) && rec.job.has_update_time()) {
+      finished_.emplace(absl::FromUnixSeconds(rec.job.update_time().seconds()), rec.job.id());
+    }
   }
   RebuildQueueIndexes();
   idempotency_.clear();

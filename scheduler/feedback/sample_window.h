@@ -17,21 +17,19 @@ class SampleWindow {
 
   void Add(absl::Duration sample) {
     samples_.push_back(sample);
-    if (samples_.size() > capacity_) samples_.pop_front();
-    sorted_.clear();  // Re-sorted on the next Quantile.
+    sorted_.insert(std::upper_bound(sorted_.begin(), sorted_.end(), sample), sample);
+    if (samples_.size() > capacity_) {
+      sorted_.erase(std::lower_bound(sorted_.begin(), sorted_.end(), samples_.front()));
+      samples_.pop_front();
+    }
   }
 
   size_t size() const { return samples_.size(); }
   const std::deque<absl::Duration>& samples() const { return samples_; }
 
   // Nearest-rank quantile, `permille` in [0, 1000] (900 = p90). ZeroDuration when empty.
-  // The sorted copy is kept until the next Add: the queue pass asks on every queued job.
   absl::Duration Quantile(int permille) const {
     if (samples_.empty()) return absl::ZeroDuration();
-    if (sorted_.empty()) {
-      sorted_.assign(samples_.begin(), samples_.end());
-      std::sort(sorted_.begin(), sorted_.end());
-    }
     const std::vector<absl::Duration>& sorted = sorted_;
     const size_t n = sorted.size();
     size_t rank = (static_cast<size_t>(std::clamp(permille, 0, 1000)) * n + 999) / 1000;
@@ -42,7 +40,7 @@ class SampleWindow {
  private:
   size_t capacity_;
   std::deque<absl::Duration> samples_;
-  mutable std::vector<absl::Duration> sorted_;  // Cache; empty = stale.
+  std::vector<absl::Duration> sorted_;  // The same samples, in order (kept on every Add).
 };
 
 }  // namespace spillway

@@ -7,6 +7,8 @@
 // synthetic day (mean 70% of the pool, daily cycle, bursts): queues form at peaks only. Prints
 // jobs/s and core events/s and "SUMMARY|..." lines for make bench; --quick replays a few thousand
 // jobs and checks every job ended (exit 1 otherwise).
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <cstdio>
 
@@ -22,10 +24,17 @@ ABSL_FLAG(int, jobs, 1000000, "Jobs to replay.");
 ABSL_FLAG(bool, quick, false, "A few thousand jobs (for make test).");
 ABSL_FLAG(double, utilization, 0.7, "Mean cpu demand / pool (0.7: queues at peaks and bursts).");
 ABSL_FLAG(double, bursts_per_day, 3, "Sudden bursts per day.");
+ABSL_FLAG(absl::Duration, forget_finished_after, absl::InfiniteDuration(),
+          "The core forgets finished jobs this long after they end (default: keeps every job).");
 
 namespace spillway {
 namespace sim {
 namespace {
+
+long PeakRssMb() {
+  struct rusage usage;
+  return getrusage(RUSAGE_SELF, &usage) == 0 ? usage.ru_maxrss / 1024 : -1;
+}
 
 int Main() {
   const int jobs = absl::GetFlag(FLAGS_quick) ? 3000 : absl::GetFlag(FLAGS_jobs);
@@ -36,6 +45,7 @@ int Main() {
   SimOptions options;
   options.pool.nodes = nodes;
   options.sample_interval = absl::Minutes(10);
+  options.forget_finished_after = absl::GetFlag(FLAGS_forget_finished_after);
   SyntheticOptions synthetic;
   synthetic.pool_cpu_millis = options.pool.node_capacity.cpu_millis * nodes;
   synthetic.target_utilization = absl::GetFlag(FLAGS_utilization);
@@ -66,11 +76,11 @@ int Main() {
   std::printf(
       "%zu jobs on %d nodes (trace generated in %.2f s): replayed in %.2f s = %.0f jobs/s, "
       "%lld core events = %.0f events/s (%lld full queue passes); max queue %d; "
-      "unfinished %lld\n",
+      "unfinished %lld; peak RSS %ld MB\n",
       trace.size(), nodes, generate_s, wall_s, trace.size() / wall_s,
       static_cast<long long>(r->core_events), r->core_events / wall_s,
-      static_cast<long long>(r->full_passes), max_queue,
-      static_cast<long long>(summary.unfinished));
+      static_cast<long long>(r->full_passes), max_queue, static_cast<long long>(summary.unfinished),
+      PeakRssMb());
   std::printf(
       "SUMMARY|spillsim replay, %zu jobs, utilization %.2f|%.1f s (%.0f jobs/s)|"
       "1M jobs < 60 s\n",
