@@ -41,7 +41,8 @@ class MetricsScenario {
     Observe();
     h_.Advance(absl::Minutes(5));
     h_.Do(TaskExited{filler_, 1, 0, ""});
-    h_.Advance(absl::Seconds(31));  // Room stable: drain-back starts.
+    h_.Advance(absl::Seconds(1));   // The next tick sees the room (drain-back looks once a second).
+    h_.Advance(absl::Seconds(30));  // Room stable: drain-back starts.
     h_.Run(worker_, 2);
     Observe();
   }
