@@ -324,6 +324,10 @@ class Core {
   // The jobs with an attempt on each node (once per attempt): capacity profiles read them.
   absl::flat_hash_map<std::string, std::vector<JobRecord*>> node_jobs_;
   Feedback feedback_;
+  // ExpectedDurationOf's last class answer (class, its duration) at (run-time, policy) versions.
+  mutable std::pair<int64_t, int64_t> class_expected_at_{-1, -1};
+  mutable std::string class_expected_class_;
+  mutable absl::Duration class_expected_;
   std::map<std::string, AciGroup> groups_;
   int64_t groups_version_ = 0;  // Bumped when groups_ gains or loses a group.
   // CurrentAciUsage's sums over groups_, valid for (groups_version_, policy version).

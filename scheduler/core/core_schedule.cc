@@ -108,7 +108,13 @@ absl::Duration Core::ExpectedDurationOf(const JobRecord& rec) const {
       rec.job_class = Feedback::ClassOf(rec.job.spec());
       rec.job_class_known = true;
     }
-    rec.expected = feedback_.ExpectedDuration(rec.job_class, rec.job.spec(), policy_);
+    // Without a hint the answer depends on the class only: jobs of the class share it.
+    if (class_expected_at_ != at || class_expected_class_ != rec.job_class) {
+      class_expected_ = feedback_.ExpectedDuration(rec.job_class, rec.job.spec(), policy_);
+      class_expected_at_ = at;
+      class_expected_class_ = std::string(rec.job_class);
+    }
+    rec.expected = class_expected_;
     rec.expected_at = at;
   }
   return rec.expected;
@@ -420,9 +426,11 @@ bool Core::DeepDecisionUnchanged(const JobRecord& rec, Pass& pass, absl::Time no
   const bool infeasible =
       !any_could_fit && decision.pending_class != kPendingWaitingForVm &&
       (input.mode == spillway::v1::BURST_MODE_VM_ONLY || !policy_.burst_enabled());
+  static const std::string* const kQueued = new std::string("queued");
+  static const std::string* const kInfeasible = new std::string("infeasible");
   return (infeasible ? rec.pending_class == kPendingInfeasible
                      : rec.pending_class == decision.pending_class) &&
-         rec.job.last_decision().outcome() == (any_could_fit ? "queued" : "infeasible");
+         rec.job.last_decision().outcome() == (any_could_fit ? *kQueued : *kInfeasible);
 }
 
 void Core::DecideQueued(JobRecord& rec, Pass& pass, absl::Time now, std::vector<Action>& actions) {

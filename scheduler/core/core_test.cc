@@ -553,6 +553,31 @@ TEST(CoreFeedbackTest, ObservedRunTimeFeedsWaitPredictions) {
   EXPECT_EQ(h.JobOf(queued).last_decision().predicted_vm_wait().seconds(), 120);  // Not 10 min.
 }
 
+// Each class of jobs without a hint expects its own measured run time.
+TEST(CoreFeedbackTest, EachClassExpectsItsOwnRunTime) {
+  CoreHarness h;
+  h.AddNode("vm-1", 1000, 2048);
+  auto of_class = [](const std::string& image) {
+    auto spec = MakeSpec(image, 1000, 1024);
+    spec.set_image(image);  // No duration hint: class = image.
+    spec.set_burst_mode(spillway::v1::BURST_MODE_VM_ONLY);
+    return spec;
+  };
+  for (const auto& [image, minutes] : {std::pair<std::string, int>{"short", 2}, {"long", 7}}) {
+    for (int i = 0; i < 5; ++i) {
+      const std::string id = h.Submit(of_class(image));
+      h.Run(id, 1);
+      h.Advance(absl::Minutes(minutes));
+      h.Do(TaskExited{id, 1, 0, ""});
+    }
+  }
+  h.Run(h.Submit(of_class("long")), 1);  // Runs for 7 min from now.
+  const std::string after_long = h.Submit(of_class("short"));
+  const std::string after_short = h.Submit(of_class("long"));
+  EXPECT_EQ(h.JobOf(after_long).last_decision().predicted_vm_wait().seconds(), 7 * 60);
+  EXPECT_EQ(h.JobOf(after_short).last_decision().predicted_vm_wait().seconds(), 9 * 60);
+}
+
 TEST(CoreTest, AnOverrunningJobIsExpectedToRunAQuarterAsLongAgainAsItHasRun) {
   CoreHarness h;
   h.AddNode("vm-1", 1000, 2048);
