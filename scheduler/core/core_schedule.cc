@@ -391,15 +391,13 @@ bool Core::HeldByAciLimits(const JobRecord& rec, const Pass& pass) const {
   const SpecFacts& facts = FactsOf(rec);
   if (AciLimitsAllow(facts.aci_request, pass.usage, policy_)) return false;
   if (facts.mode == spillway::v1::BURST_MODE_ACI_ONLY) return true;
-  return !PoolMightTake(rec, facts.unbounded ? absl::InfiniteDuration() : ExpectedDurationOf(rec),
-                        pass);
+  return !PoolMightTake(rec, RunOf(rec), pass);
 }
 
 bool Core::DeepDecisionUnchanged(const JobRecord& rec, Pass& pass, absl::Time now) const {
   const SpecFacts& facts = FactsOf(rec);
   if (facts.mode == spillway::v1::BURST_MODE_ACI_ONLY) return false;
-  const absl::Duration duration =
-      facts.unbounded ? absl::InfiniteDuration() : ExpectedDurationOf(rec);
+  const absl::Duration duration = RunOf(rec);
   const std::pair<int64_t, int64_t> shape{rec.request.cpu_millis, rec.request.memory_mib};
   if (PoolMightTake(rec, duration, pass)) return false;
   bool any_could_fit;
@@ -436,8 +434,7 @@ bool Core::DeepDecisionUnchanged(const JobRecord& rec, Pass& pass, absl::Time no
 void Core::DecideQueued(JobRecord& rec, Pass& pass, absl::Time now, std::vector<Action>& actions) {
   const SpecFacts& facts = FactsOf(rec);
   const PlacementRequest request = RequestOf(rec);
-  const absl::Duration duration =
-      facts.unbounded ? absl::InfiniteDuration() : ExpectedDurationOf(rec);
+  const absl::Duration duration = RunOf(rec);
   const absl::Duration waited = now - rec.queued_since;
   BurstInput input;
   input.request = facts.aci_request;
