@@ -12,8 +12,9 @@
 // Everything else keeps its class and explanation, so the pass need not visit it. Changes to
 // nodes, the policy or recovery set visit_all_ (the next pass visits every job).
 //
-// A blocked job leaves by_deadline_ (blocked_ brings it to every pass), so the deadline index
-// holds only jobs that may still become due. Of the candidates, a job the pool cannot take now
+// A blocked job leaves by_deadline_ (blocked_ brings it back when ACI's limits may let it start,
+// and on every refresh pass), so the deadline index holds only jobs that may still become due.
+// Of the candidates, a job the pool cannot take now
 // (no node has its cpu free, or its shape already failed this pass) and that DecideBurst leaves
 // in its class is passed over without the placement walk (Core::DeepDecisionUnchanged):
 // determinism_test holds the indexed pass to the answers of a pass that decides every job.
@@ -69,7 +70,7 @@ void Core::MarkDecided(JobRecord& rec) {
         rec.pending_class == kPendingBurstDisabled);
   if (blocked == rec.blocked) return;
   rec.blocked = blocked;
-  // A blocked job is visited through blocked_ on every pass; by_deadline_ need not hold it.
+  // A blocked job is visited through blocked_ (DeepCandidates); by_deadline_ need not hold it.
   const bool dated = Burstable(rec.job.spec().burst_mode());
   if (blocked) {
     blocked_.insert({FactsOf(rec).aci_request.cpu_millis, entry});
