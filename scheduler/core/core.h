@@ -24,6 +24,7 @@
 #include <tuple>
 #include <vector>
 
+#include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -144,30 +145,18 @@ class Core {
     absl::Duration hint = absl::ZeroDuration();  // spec.expected_duration; zero if none.
     Resources aci_request;                       // Rounded to ACI's granularity.
   };
+  // The fields a full pass reads of every visited job come first (the proto last): a pass
+  // touches thousands of records, and each cache line counts.
   struct JobRecord {
-    spillway::v1::Job job;
     Resources request;
-    int64_t seq = 0;
     absl::Time queued_since;
     absl::Time retry_at = absl::InfinitePast();
-    int current_attempt = 0;    // 0 = none.
-    int migration_attempt = 0;  // A copy being started elsewhere; 0 = none.
-    int restarts = 0;           // Restarts after the job's own failures.
-    int infra_failures = 0;     // Attempts the infrastructure failed.
-    std::string pending_class;
+    QueueKey queue_key;           // Its key in queue_ while queued.
+    absl::Time indexed_deadline;  // Its key in by_deadline_ while queued.
     bool queued = false;
-    absl::Time indexed_deadline;         // Its key in by_deadline_ while queued.
-    QueueKey queue_key;                  // Its key in queue_ while queued.
-    bool undecided = false;              // In undecided_.
-    bool blocked = false;                // In blocked_ (and so not in by_deadline_).
-    mutable int64_t candidate_mark = 0;  // The last full pass DeepCandidates picked it in.
-    // ExpectedEnd's cache of the current attempt's start (placed, then running time): valid while
-    // cached_start_attempt is the current attempt (OnTaskRunning resets it when it sets a start).
-    mutable int cached_start_attempt = 0;
-    mutable absl::Time cached_start;
-    // Feedback::ClassOf(job.spec()), a view into the spec (which never changes), once known.
-    mutable absl::string_view job_class;
-    mutable bool job_class_known = false;
+    bool undecided = false;   // In undecided_.
+    bool blocked = false;     // In blocked_ (and so not in by_deadline_).
+    int current_attempt = 0;  // 0 = none.
     // What the queue pass reads of the spec on every visit, worked out once (FactsOf).
     mutable SpecFacts facts;
     // ExpectedDurationOf's answer for (feedback run-time version, policy version).
@@ -176,6 +165,18 @@ class Core {
     // EffectiveMaxWait under policy version `max_wait_policy`.
     mutable absl::Duration max_wait;
     mutable int64_t max_wait_policy = -1;
+    // Its class's number in class_memo_ (ClassIdOf): -1 not yet known, kNoClassId past the cap.
+    mutable int class_id = -1;
+    // ExpectedEnd's cache of the current attempt's start (placed, then running time): valid while
+    // cached_start_attempt is the current attempt (OnTaskRunning resets it when it sets a start).
+    mutable int cached_start_attempt = 0;
+    mutable absl::Time cached_start;
+    std::string pending_class;
+    int64_t seq = 0;
+    int migration_attempt = 0;  // A copy being started elsewhere; 0 = none.
+    int restarts = 0;           // Restarts after the job's own failures.
+    int infra_failures = 0;     // Attempts the infrastructure failed.
+    spillway::v1::Job job;
   };
   struct AciGroup {
     std::string job_id;
@@ -250,6 +251,10 @@ class Core {
   // True if the pool might take `rec` now: DecideQueued would try to place it (some node has its
   // cpu free, and its shape did not already fail this pass for a run no longer than its own).
   bool PoolMightTake(const JobRecord& rec, absl::Duration duration, const Pass& pass) const;
+  // The shortest run for which a plain job of `shape` (cpu, memory) found no room this pass;
+  // null if none did.
+  const absl::Duration* ShapeFailure(const Pass& pass,
+                                     const std::pair<int64_t, int64_t>& shape) const;
   // A blocked job past the horizon that ACI's limits keep from starting and the pool cannot
   // take: deciding it again would change at most its explanation.
   bool HeldByAciLimits(const JobRecord& rec, const Pass& pass) const;
@@ -276,6 +281,10 @@ class Core {
   absl::Duration MaxWaitOf(const JobRecord& rec) const;
   // feedback_.ExpectedDuration for the job, its class looked up once.
   absl::Duration ExpectedDurationOf(const JobRecord& rec) const;
+  // The number of a job class in class_memo_ (given one on first sight), or kNoClassId.
+  int ClassIdOf(absl::string_view job_class) const;
+  // The expected run of a job of class `class_id` without a hint (cached per version).
+  absl::Duration ClassRun(int class_id) const;
   void PlaceOnVm(JobRecord& rec, const NodeInfo& node, const std::string& why, absl::Time now,
                  std::vector<Action>& actions);
   void BurstToAci(JobRecord& rec, const std::string& why, absl::Time now,
@@ -312,22 +321,47 @@ class Core {
   // Indexes of the queue for DeepCandidates (queue_index.cc); entries sort by their first field,
   // then queue order.
   using IndexedJob = std::pair<QueueKey, JobRecord*>;
+  // (B-trees: a pass walks them, and their entries sit side by side.)
   // Burstable jobs not blocked, by queued_since + budget.
-  std::set<std::pair<absl::Time, IndexedJob>> by_deadline_;
-  std::set<std::pair<int64_t, IndexedJob>> by_cpu_;
-  std::set<IndexedJob> aci_only_;
-  std::set<IndexedJob> undecided_;  // Not yet decided by a full pass.
+  absl::btree_set<std::pair<absl::Time, IndexedJob>> by_deadline_;
+  // Every queued job by cpu. An entry carries what DeepCandidates' walk asks of the job
+  // (PoolMightTake), so the walk reads no record: its memory, whether it is plain, and its run
+  // when that is fixed (a hint, or unbounded) or else its class (ClassRun).
+  struct ByCpu {
+    int64_t cpu_millis;
+    QueueKey key;
+    JobRecord* rec;
+    int64_t memory_mib;
+    bool plain;
+    int class_id;  // -1: `run` is the job's run; kNoClassId: ask the record (RunOf).
+    absl::Duration run;
+    bool operator<(const ByCpu& o) const {
+      return std::tie(cpu_millis, key) < std::tie(o.cpu_millis, o.key);
+    }
+  };
+  ByCpu ByCpuEntry(JobRecord& rec) const;
+  absl::btree_set<ByCpu> by_cpu_;
+  absl::btree_set<IndexedJob> aci_only_;
+  absl::btree_set<IndexedJob> undecided_;  // Not yet decided by a full pass.
   // Last decided: blocked by a limit, or infeasible; by ACI-rounded cpu.
-  std::set<std::pair<int64_t, IndexedJob>> blocked_;
+  absl::btree_set<std::pair<int64_t, IndexedJob>> blocked_;
   bool visit_all_ = true;  // Nodes or policy changed: the next pass visits every job.
   NodePool pool_;
   // The jobs with an attempt on each node (once per attempt): capacity profiles read them.
   absl::flat_hash_map<std::string, std::vector<JobRecord*>> node_jobs_;
   Feedback feedback_;
-  // ExpectedDurationOf's last class answer (class, its duration) at (run-time, policy) versions.
-  mutable std::pair<int64_t, int64_t> class_expected_at_{-1, -1};
-  mutable std::string class_expected_class_;
-  mutable absl::Duration class_expected_;
+  // Job classes (Feedback::ClassOf) by number, with ExpectedDurationOf's answer for each at
+  // (run-time, policy) versions: jobs without a hint share their class's. At most kMaxClassIds
+  // classes get a number; a job of any other asks the feedback directly.
+  struct ClassMemo {
+    std::string name;
+    std::pair<int64_t, int64_t> at{-1, -1};
+    absl::Duration expected;
+  };
+  static constexpr int kMaxClassIds = 4096;
+  static constexpr int kNoClassId = -2;
+  mutable absl::flat_hash_map<std::string, int> class_ids_;
+  mutable std::vector<ClassMemo> class_memo_;
   std::map<std::string, AciGroup> groups_;
   int64_t groups_version_ = 0;  // Bumped when groups_ gains or loses a group.
   // CurrentAciUsage's sums over groups_, valid for (groups_version_, policy version).

@@ -104,20 +104,36 @@ absl::Duration Core::ExpectedDurationOf(const JobRecord& rec) const {
   if (facts.hint != absl::ZeroDuration()) return facts.hint;  // The submitter's estimate.
   const std::pair<int64_t, int64_t> at{feedback_.run_time_version(), policy_.version()};
   if (rec.expected_at != at) {
-    if (!rec.job_class_known) {
-      rec.job_class = Feedback::ClassOf(rec.job.spec());
-      rec.job_class_known = true;
+    if (rec.class_id == -1) rec.class_id = ClassIdOf(Feedback::ClassOf(rec.job.spec()));
+    if (rec.class_id == kNoClassId) {
+      rec.expected = feedback_.ExpectedDuration(rec.job.spec(), policy_);
+    } else {
+      rec.expected = ClassRun(rec.class_id);  // Without a hint the class decides.
     }
-    // Without a hint the answer depends on the class only: jobs of the class share it.
-    if (class_expected_at_ != at || class_expected_class_ != rec.job_class) {
-      class_expected_ = feedback_.ExpectedDuration(rec.job_class, rec.job.spec(), policy_);
-      class_expected_at_ = at;
-      class_expected_class_ = std::string(rec.job_class);
-    }
-    rec.expected = class_expected_;
     rec.expected_at = at;
   }
   return rec.expected;
+}
+
+absl::Duration Core::ClassRun(int class_id) const {
+  ClassMemo& memo = class_memo_[class_id];
+  const std::pair<int64_t, int64_t> at{feedback_.run_time_version(), policy_.version()};
+  if (memo.at != at) {
+    memo.expected = feedback_.ExpectedDuration(memo.name, spillway::v1::JobSpec::default_instance(),
+                                               policy_);  // No hint.
+    memo.at = at;
+  }
+  return memo.expected;
+}
+
+int Core::ClassIdOf(absl::string_view job_class) const {
+  auto it = class_ids_.find(job_class);
+  if (it != class_ids_.end()) return it->second;
+  if (class_memo_.size() >= static_cast<size_t>(kMaxClassIds)) return kNoClassId;
+  const int id = static_cast<int>(class_memo_.size());
+  class_memo_.push_back({std::string(job_class)});
+  class_ids_.emplace(std::string(job_class), id);
+  return id;
 }
 
 absl::Time Core::ExpectedEnd(const JobRecord& rec, absl::Time now) const {
@@ -383,8 +399,15 @@ bool Core::PoolMightTake(const JobRecord& rec, absl::Duration duration, const Pa
   const auto& free_cpu = pool_.free_cpu_index();
   if (free_cpu.empty() || free_cpu.rbegin()->first < rec.request.cpu_millis) return false;
   if (!FactsOf(rec).plain) return true;
-  auto cached = pass.failed_shapes.find({rec.request.cpu_millis, rec.request.memory_mib});
-  return cached == pass.failed_shapes.end() || cached->second.first > duration;
+  const absl::Duration* failed =
+      ShapeFailure(pass, {rec.request.cpu_millis, rec.request.memory_mib});
+  return failed == nullptr || *failed > duration;
+}
+
+const absl::Duration* Core::ShapeFailure(const Pass& pass,
+                                         const std::pair<int64_t, int64_t>& shape) const {
+  auto failed = pass.failed_shapes.find(shape);
+  return failed == pass.failed_shapes.end() ? nullptr : &failed->second.first;
 }
 
 bool Core::HeldByAciLimits(const JobRecord& rec, const Pass& pass) const {

@@ -42,7 +42,7 @@ void Core::IndexQueued(JobRecord& rec) {
     rec.indexed_deadline = rec.queued_since + MaxWaitOf(rec);
     by_deadline_.insert({rec.indexed_deadline, entry});
   }
-  by_cpu_.insert({rec.request.cpu_millis, entry});
+  by_cpu_.insert(ByCpuEntry(rec));
   undecided_.insert(entry);
   rec.undecided = true;
   rec.blocked = false;
@@ -52,7 +52,7 @@ void Core::UnindexQueued(JobRecord& rec) {
   const IndexedJob entry{rec.queue_key, &rec};
   aci_only_.erase(entry);
   by_deadline_.erase({rec.indexed_deadline, entry});
-  by_cpu_.erase({rec.request.cpu_millis, entry});
+  by_cpu_.erase(ByCpuEntry(rec));
   if (rec.undecided) undecided_.erase(entry);
   if (rec.blocked) blocked_.erase({FactsOf(rec).aci_request.cpu_millis, entry});
   rec.undecided = false;
@@ -79,6 +79,21 @@ void Core::MarkDecided(JobRecord& rec) {
     blocked_.erase({FactsOf(rec).aci_request.cpu_millis, entry});
     if (dated) by_deadline_.insert({rec.indexed_deadline, entry});
   }
+}
+
+Core::ByCpu Core::ByCpuEntry(JobRecord& rec) const {
+  const SpecFacts& facts = FactsOf(rec);
+  ByCpu e{rec.request.cpu_millis, rec.queue_key, &rec, rec.request.memory_mib, facts.plain, -1,
+          absl::ZeroDuration()};
+  if (facts.unbounded) {
+    e.run = absl::InfiniteDuration();
+  } else if (facts.hint != absl::ZeroDuration()) {
+    e.run = facts.hint;
+  } else {
+    if (rec.class_id == -1) rec.class_id = ClassIdOf(Feedback::ClassOf(rec.job.spec()));
+    e.class_id = rec.class_id;
+  }
+  return e;
 }
 
 Core::QueueKey Core::KeyOf(const JobRecord& rec) const {
@@ -110,12 +125,10 @@ std::vector<Core::JobRecord*> Core::DeepCandidates(const QueueKey& from,
                                                    absl::Duration aci_latency, absl::Time now,
                                                    const AciUsage& usage, bool all_blocked,
                                                    const Pass& pass) const {
-  // Each job once (marked with this pass's number), then sorted into queue order.
-  std::vector<JobRecord*> picked;
+  // Each job from `from` on, sorted into queue order (a job found twice is kept once).
+  std::vector<IndexedJob> picked;
   auto add = [&](const IndexedJob& entry) {
-    if (entry.second->candidate_mark == full_passes_ || entry.first < from) return;
-    entry.second->candidate_mark = full_passes_;
-    picked.push_back(entry.second);
+    if (!(entry.first < from)) picked.push_back(entry);
   };
   for (const IndexedJob& entry : undecided_) add(entry);
   // Blocked jobs: all of them when their explanations are due for a refresh; else the ones ACI's
@@ -146,19 +159,37 @@ std::vector<Core::JobRecord*> Core::DeepCandidates(const QueueKey& from,
       }
     }
   }
-  const auto& free_cpu = pool_.free_cpu_index();
-  const int64_t largest_free = free_cpu.empty() ? 0 : free_cpu.rbegin()->first;
   // Small enough for the largest free cpu, and not of a shape that already failed this pass for
-  // a run no longer than its own (PoolMightTake; more may fail as the pass goes on).
-  for (auto it = by_cpu_.begin(); it != by_cpu_.end() && it->first <= largest_free; ++it) {
-    const JobRecord& rec = *it->second.second;
-    if (rec.candidate_mark != full_passes_ && PoolMightTake(rec, RunOf(rec), pass)) {
-      add(it->second);
+  // a run no longer than its own (PoolMightTake, from the entry alone; more may fail as the pass
+  // goes on).
+  const auto& free_cpu = pool_.free_cpu_index();
+  const int64_t largest_free = free_cpu.empty() ? -1 : free_cpu.rbegin()->first;
+  const std::pair<int64_t, int64_t> no_shape{-1, -1};
+  std::pair<int64_t, int64_t> shape = no_shape;  // The last shape looked up, and its failure.
+  const absl::Duration* failed_for = nullptr;
+  for (auto it = by_cpu_.begin(); it != by_cpu_.end() && it->cpu_millis <= largest_free; ++it) {
+    const ByCpu& e = *it;
+    if (e.plain) {
+      if (shape != std::make_pair(e.cpu_millis, e.memory_mib)) {
+        shape = {e.cpu_millis, e.memory_mib};
+        failed_for = ShapeFailure(pass, shape);
+      }
+      if (failed_for != nullptr) {
+        const absl::Duration run = e.class_id == -1           ? e.run
+                                   : e.class_id == kNoClassId ? RunOf(*e.rec)
+                                                              : ClassRun(e.class_id);
+        if (*failed_for <= run) continue;
+      }
     }
+    add({e.key, e.rec});
   }
-  std::sort(picked.begin(), picked.end(),
-            [](const JobRecord* a, const JobRecord* b) { return a->queue_key < b->queue_key; });
-  return picked;
+  std::sort(picked.begin(), picked.end());
+  std::vector<JobRecord*> jobs;
+  jobs.reserve(picked.size());
+  for (size_t i = 0; i < picked.size(); ++i) {
+    if (i == 0 || picked[i].first != picked[i - 1].first) jobs.push_back(picked[i].second);
+  }
+  return jobs;
 }
 
 }  // namespace spillway
