@@ -242,15 +242,22 @@ class Core {
   // burst by now, or small enough for the pool's free cpu (queue_index.cc).
   // `usage`: ACI's at the start of the deep part; `all_blocked`: every blocked job, else only
   // those ACI's limits may now let start (the rest are held: HeldByAciLimits).
-  std::vector<JobRecord*> DeepCandidates(const QueueKey& from, absl::Duration last_prediction,
-                                         absl::Duration aci_latency, absl::Time now,
-                                         const AciUsage& usage, bool all_blocked,
-                                         const Pass& pass) const;
+  // A candidate picked only because its cpu fits the pool's free cpu (`only_small`, its by_cpu_
+  // entry copied in `small`) is decided only if SmallJobMightFit still holds when its turn comes
+  // (the pool fills and shapes fail as the pass goes on); checking that reads no record.
+  struct ByCpu;
+  struct DeepCandidate;
+  std::vector<DeepCandidate> DeepCandidates(const QueueKey& from, absl::Duration last_prediction,
+                                            absl::Duration aci_latency, absl::Time now,
+                                            const AciUsage& usage, bool all_blocked,
+                                            const Pass& pass) const;
   // ExpectedDurationOf, or InfiniteDuration for a job that runs until stopped.
   absl::Duration RunOf(const JobRecord& rec) const;
   // True if the pool might take `rec` now: DecideQueued would try to place it (some node has its
   // cpu free, and its shape did not already fail this pass for a run no longer than its own).
   bool PoolMightTake(const JobRecord& rec, absl::Duration duration, const Pass& pass) const;
+  // PoolMightTake from a by_cpu_ entry.
+  bool SmallJobMightFit(const ByCpu& entry, const Pass& pass) const;
   // The shortest run for which a plain job of `shape` (cpu, memory) found no room this pass;
   // null if none did.
   const absl::Duration* ShapeFailure(const Pass& pass,
@@ -340,6 +347,12 @@ class Core {
     }
   };
   ByCpu ByCpuEntry(JobRecord& rec) const;
+  struct DeepCandidate {
+    QueueKey key;
+    JobRecord* rec;
+    bool only_small;
+    ByCpu small;  // Set when only_small.
+  };
   absl::btree_set<ByCpu> by_cpu_;
   absl::btree_set<IndexedJob> aci_only_;
   absl::btree_set<IndexedJob> undecided_;  // Not yet decided by a full pass.

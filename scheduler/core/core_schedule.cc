@@ -384,10 +384,13 @@ void Core::FullPass(absl::Time now, std::vector<Action>& actions) {
   if (it == queue_.end()) return;
   // Past it, only the jobs whose decision can change (queue_index.cc), and of those only the ones
   // a decision would change.
-  for (JobRecord* rec : DeepCandidates(it->first, pass.last_prediction, pass.aci_latency, now,
-                                       pass.usage, pass.refresh_blocked, pass)) {
-    if (!rec->undecided && rec->retry_at <= now && DeepDecisionUnchanged(*rec, pass, now)) continue;
-    decide(*rec);
+  for (const DeepCandidate& c : DeepCandidates(it->first, pass.last_prediction, pass.aci_latency,
+                                               now, pass.usage, pass.refresh_blocked, pass)) {
+    // Picked only as small enough for the pool: as if never picked once the pool cannot take it.
+    if (c.only_small && !SmallJobMightFit(c.small, pass)) continue;
+    JobRecord& rec = *c.rec;
+    if (!rec.undecided && rec.retry_at <= now && DeepDecisionUnchanged(rec, pass, now)) continue;
+    decide(rec);
   }
 }
 

@@ -120,15 +120,15 @@ void Core::RebuildQueueIndexes() {
   visit_all_ = true;
 }
 
-std::vector<Core::JobRecord*> Core::DeepCandidates(const QueueKey& from,
-                                                   absl::Duration last_prediction,
-                                                   absl::Duration aci_latency, absl::Time now,
-                                                   const AciUsage& usage, bool all_blocked,
-                                                   const Pass& pass) const {
+std::vector<Core::DeepCandidate> Core::DeepCandidates(const QueueKey& from,
+                                                      absl::Duration last_prediction,
+                                                      absl::Duration aci_latency, absl::Time now,
+                                                      const AciUsage& usage, bool all_blocked,
+                                                      const Pass& pass) const {
   // Each job from `from` on, sorted into queue order (a job found twice is kept once).
-  std::vector<IndexedJob> picked;
+  std::vector<DeepCandidate> picked;
   auto add = [&](const IndexedJob& entry) {
-    if (!(entry.first < from)) picked.push_back(entry);
+    if (!(entry.first < from)) picked.push_back({entry.first, entry.second, false, {}});
   };
   for (const IndexedJob& entry : undecided_) add(entry);
   // Blocked jobs: all of them when their explanations are due for a refresh; else the ones ACI's
@@ -160,36 +160,39 @@ std::vector<Core::JobRecord*> Core::DeepCandidates(const QueueKey& from,
     }
   }
   // Small enough for the largest free cpu, and not of a shape that already failed this pass for
-  // a run no longer than its own (PoolMightTake, from the entry alone; more may fail as the pass
-  // goes on).
+  // a run no longer than its own (more may fail as the pass goes on).
   const auto& free_cpu = pool_.free_cpu_index();
   const int64_t largest_free = free_cpu.empty() ? -1 : free_cpu.rbegin()->first;
-  const std::pair<int64_t, int64_t> no_shape{-1, -1};
-  std::pair<int64_t, int64_t> shape = no_shape;  // The last shape looked up, and its failure.
-  const absl::Duration* failed_for = nullptr;
   for (auto it = by_cpu_.begin(); it != by_cpu_.end() && it->cpu_millis <= largest_free; ++it) {
-    const ByCpu& e = *it;
-    if (e.plain) {
-      if (shape != std::make_pair(e.cpu_millis, e.memory_mib)) {
-        shape = {e.cpu_millis, e.memory_mib};
-        failed_for = ShapeFailure(pass, shape);
-      }
-      if (failed_for != nullptr) {
-        const absl::Duration run = e.class_id == -1           ? e.run
-                                   : e.class_id == kNoClassId ? RunOf(*e.rec)
-                                                              : ClassRun(e.class_id);
-        if (*failed_for <= run) continue;
-      }
+    if (!(it->key < from) && SmallJobMightFit(*it, pass)) {
+      picked.push_back({it->key, it->rec, true, *it});
     }
-    add({e.key, e.rec});
   }
-  std::sort(picked.begin(), picked.end());
-  std::vector<JobRecord*> jobs;
+  std::sort(picked.begin(), picked.end(),
+            [](const DeepCandidate& a, const DeepCandidate& b) { return a.key < b.key; });
+  std::vector<DeepCandidate> jobs;
   jobs.reserve(picked.size());
-  for (size_t i = 0; i < picked.size(); ++i) {
-    if (i == 0 || picked[i].first != picked[i - 1].first) jobs.push_back(picked[i].second);
+  for (DeepCandidate& c : picked) {
+    if (!jobs.empty() && jobs.back().key == c.key) {
+      if (!c.only_small) jobs.back().only_small = false;  // Picked for another reason too.
+      if (c.only_small) jobs.back().small = c.small;
+      continue;
+    }
+    jobs.push_back(std::move(c));
   }
   return jobs;
+}
+
+bool Core::SmallJobMightFit(const ByCpu& e, const Pass& pass) const {
+  const auto& free_cpu = pool_.free_cpu_index();
+  if (free_cpu.empty() || free_cpu.rbegin()->first < e.cpu_millis) return false;
+  if (!e.plain) return true;
+  const absl::Duration* failed = ShapeFailure(pass, {e.cpu_millis, e.memory_mib});
+  if (failed == nullptr) return true;
+  const absl::Duration run = e.class_id == -1           ? e.run
+                             : e.class_id == kNoClassId ? RunOf(*e.rec)
+                                                        : ClassRun(e.class_id);
+  return *failed > run;
 }
 
 }  // namespace spillway
