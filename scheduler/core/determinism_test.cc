@@ -46,7 +46,11 @@ std::vector<Event> RandomWorkload(uint64_t seed, int steps,
     const int roll = static_cast<int>(rng() % 100);
     if (roll < 35) {
       auto spec = MakeSpec("job", 250 * (1 + rng() % 8), 256 * (1 + rng() % 8));
-      SetDurations(spec, absl::Seconds(30 + rng() % 600), absl::Seconds(rng() % max_wait_s));
+      const int run_s = static_cast<int>(30 + rng() % 600);
+      SetDurations(spec, absl::Seconds(run_s), absl::Seconds(rng() % max_wait_s));
+      // A quarter of the jobs give no hint: they expect their class's run time (two classes).
+      if (run_s % 4 == 0) spec.clear_expected_duration();
+      (*spec.mutable_labels())["spillway.io/class"] = run_s % 3 == 0 ? "batch" : "etl";
       spec.set_migratable(rng() % 2 == 0);
       spec.set_priority(static_cast<int>(rng() % 3) * 100);
       if (rng() % 5 == 0) spec.set_restart_policy(spillway::v1::RESTART_POLICY_ON_FAILURE);
