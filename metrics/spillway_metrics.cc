@@ -336,7 +336,11 @@ void SpillwayMetrics::SetStateGauges(const Core& core, absl::Time now) {
 
 void SpillwayMetrics::OnBatch(const Core& core, absl::Time now, const BatchStats& stats) {
   CountJobEvents(core);
-  SetStateGauges(core, now);
+  if (gauges_set_ == absl::InfinitePast() || now < gauges_set_ ||
+      now - gauges_set_ >= kGaugeInterval) {
+    SetStateGauges(core, now);
+    gauges_set_ = now;
+  }
   batch_size_.Add({}, kBatchBuckets).Observe(static_cast<double>(stats.events_applied));
   apply_seconds_.Add({}, kLatencyBuckets).Observe(Seconds(stats.apply_time));
 }

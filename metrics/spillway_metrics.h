@@ -12,6 +12,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
@@ -27,7 +28,11 @@ class SpillwayMetrics final : public BatchObserver {
 
   std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
 
-  // BatchObserver (loop thread).
+  // BatchObserver (loop thread). Job events are counted on every batch; the state gauges (queue,
+  // pool, ACI groups, spend, beliefs: a walk over every node, group and queued job) are refreshed
+  // at most once per kGaugeInterval of loop time, so a busy loop does not pay that walk on each
+  // of its many small batches (Prometheus scrapes every 15 s or so).
+  static constexpr absl::Duration kGaugeInterval = absl::Seconds(1);
   void OnBatch(const Core& core, absl::Time now, const BatchStats& stats) override;
 
   // gRPC interceptor (any thread).
@@ -52,8 +57,9 @@ class SpillwayMetrics final : public BatchObserver {
   void SetStateGauges(const Core& core, absl::Time now);
 
   std::shared_ptr<prometheus::Registry> registry_;
-  int64_t cursor_ = 0;               // Last job-event revision counted (loop thread).
+  int64_t cursor_ = 0;  // Last job-event revision counted (loop thread).
   int64_t spend_counted_micro_usd_ = 0;
+  absl::Time gauges_set_ = absl::InfinitePast();  // When SetStateGauges last ran (loop thread).
 
   prometheus::Family<prometheus::Counter>& jobs_submitted_;
   prometheus::Family<prometheus::Counter>& jobs_finished_;

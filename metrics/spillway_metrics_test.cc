@@ -102,6 +102,26 @@ TEST(SpillwayMetricsTest, CountsWaitBudgetViolations) {
   EXPECT_THAT(text, HasSubstr("spillway_policy_spend_budget_dollars_per_hour 5\n"));
 }
 
+TEST(SpillwayMetricsTest, StateGaugesRefreshOncePerInterval) {
+  CoreHarness h;
+  SpillwayMetrics m;
+  h.AddNode("vm-1", 1000, 2048);
+  auto spec = MakeSpec("vm", 1000, 1024);
+  spec.set_burst_mode(spillway::v1::BURST_MODE_VM_ONLY);
+  SetDurations(spec, absl::Minutes(2), absl::Seconds(30));
+  h.Submit(spec);
+  m.OnBatch(h.core(), h.now(), BatchStats{});
+  EXPECT_THAT(m.SerializeText(), HasSubstr("spillway_queue_depth{reason=\"vm-only\"} 0\n"));
+  h.Submit(spec);  // Queues behind the first.
+  m.OnBatch(h.core(), h.now(), BatchStats{});
+  // Within the interval the gauges keep the last walk's values; job events still count.
+  EXPECT_THAT(m.SerializeText(), HasSubstr("spillway_queue_depth{reason=\"vm-only\"} 0\n"));
+  EXPECT_THAT(m.SerializeText(), HasSubstr("spillway_jobs_submitted_total 2\n"));
+  h.Advance(SpillwayMetrics::kGaugeInterval);
+  m.OnBatch(h.core(), h.now(), BatchStats{});
+  EXPECT_THAT(m.SerializeText(), HasSubstr("spillway_queue_depth{reason=\"vm-only\"} 1\n"));
+}
+
 TEST(SpillwayMetricsTest, GrpcAndBackendFeeds) {
   SpillwayMetrics m;
   m.RecordGrpc("spillway.v1.JobService/SubmitJob", "OK", 0.002);
@@ -111,7 +131,8 @@ TEST(SpillwayMetricsTest, GrpcAndBackendFeeds) {
   m.RecordArmTotals({5, 2, 7, 1, 4, 1});
   m.RecordArmTotals({6, 2, 7, 1, 4, 1});  // Totals: only the difference counts.
   const std::string text = m.SerializeText();
-  EXPECT_THAT(text, HasSubstr("spillway_arm_requests_total{code=\"all\",operation=\"create\"} 6\n"));
+  EXPECT_THAT(text,
+              HasSubstr("spillway_arm_requests_total{code=\"all\",operation=\"create\"} 6\n"));
   EXPECT_THAT(text, HasSubstr("spillway_arm_throttled_total{operation=\"all\"} 4\n"));
   EXPECT_THAT(text, HasSubstr("spillway_aci_orphans_deleted_total 1\n"));
   EXPECT_THAT(text, HasSubstr("spillway_grpc_requests_total{code=\"OK\",method=\"spillway.v1."
