@@ -83,13 +83,19 @@ TEST(SpillwayMetricsTest, CountsTheScenario) {
   EXPECT_THAT(text, Not(HasSubstr("job-0000")));
 }
 
+// Fills the one-node pool of the tests below for 2 minutes; its budget is 30 s.
+spillway::v1::JobSpec TwoMinuteVmOnlyJob() {
+  auto spec = MakeSpec("vm", 1000, 1024);
+  spec.set_burst_mode(spillway::v1::BURST_MODE_VM_ONLY);
+  SetDurations(spec, absl::Minutes(2), absl::Seconds(30));
+  return spec;
+}
+
 TEST(SpillwayMetricsTest, CountsWaitBudgetViolations) {
   CoreHarness h;
   SpillwayMetrics m;
   h.AddNode("vm-1", 1000, 2048);
-  auto spec = MakeSpec("vm", 1000, 1024);
-  spec.set_burst_mode(spillway::v1::BURST_MODE_VM_ONLY);
-  SetDurations(spec, absl::Minutes(2), absl::Seconds(30));
+  const spillway::v1::JobSpec spec = TwoMinuteVmOnlyJob();
   const std::string first = h.Submit(spec);
   const std::string second = h.Submit(spec);  // Waits 2 min with a 30 s budget.
   h.Run(first, 1);
@@ -106,9 +112,7 @@ TEST(SpillwayMetricsTest, StateGaugesRefreshOncePerInterval) {
   CoreHarness h;
   SpillwayMetrics m;
   h.AddNode("vm-1", 1000, 2048);
-  auto spec = MakeSpec("vm", 1000, 1024);
-  spec.set_burst_mode(spillway::v1::BURST_MODE_VM_ONLY);
-  SetDurations(spec, absl::Minutes(2), absl::Seconds(30));
+  const spillway::v1::JobSpec spec = TwoMinuteVmOnlyJob();
   h.Submit(spec);
   m.OnBatch(h.core(), h.now(), BatchStats{});
   EXPECT_THAT(m.SerializeText(), HasSubstr("spillway_queue_depth{reason=\"vm-only\"} 0\n"));
