@@ -233,6 +233,51 @@ TEST(CoreTest, BackfillNeverDelaysTheReservedJob) {
   EXPECT_EQ(h.JobOf(ss).node_id(), "vm-1");
 }
 
+// Two 8-vCPU nodes with 2 and 3 vCPU free; a 4-vCPU job with `budget` waits for vm-1 (reserved
+// from t+10s), vm-2 could take it from t+20s. Then a patient 3-vCPU job arrives; returns it.
+std::string KeptNodeScenario(CoreHarness& h, absl::Duration budget,
+                             spillway::v1::BurstMode mode = spillway::v1::BURST_MODE_ALLOWED) {
+  h.AddNode("vm-1", 8000, 32768);
+  h.AddNode("vm-2", 8000, 32768);
+  auto six = MakeSpec("six", 6000, 1024);
+  SetDurations(six, absl::Seconds(10), absl::Hours(1));
+  auto five = MakeSpec("five", 5000, 1024);
+  SetDurations(five, absl::Seconds(20), absl::Hours(1));
+  const std::string on_vm1 = h.Submit(six);
+  const std::string on_vm2 = h.Submit(five);
+  h.Run(on_vm1, 1);
+  h.Run(on_vm2, 1);
+  EXPECT_EQ(h.JobOf(on_vm1).node_id(), "vm-1");
+  EXPECT_EQ(h.JobOf(on_vm2).node_id(), "vm-2");
+  auto big = MakeSpec("big", 4000, 1024);
+  SetDurations(big, absl::Seconds(30), budget);
+  big.set_burst_mode(mode);
+  const std::string b = h.Submit(big);
+  EXPECT_EQ(h.StateOf(b), spillway::v1::JOB_STATE_PENDING);
+  EXPECT_EQ(h.JobOf(b).last_decision().predicted_vm_wait().seconds(), 10);
+  auto patient = MakeSpec("patient", 3000, 1024);
+  SetDurations(patient, absl::Seconds(100), absl::Minutes(30));
+  return h.Submit(patient);
+}
+
+TEST(CoreTest, NodesThatCouldStartAnUrgentJobAreKeptForIt) {
+  // With a minute of budget the big job may soon have to burst: vm-2's room is kept for it.
+  CoreHarness urgent;
+  const std::string waits = KeptNodeScenario(urgent, absl::Seconds(60));
+  EXPECT_EQ(urgent.StateOf(waits), spillway::v1::JOB_STATE_PENDING);
+  EXPECT_EQ(urgent.JobOf(waits).last_decision().rejections().at("reserved for a queued job"), 1);
+  // With half an hour it keeps only its reservation: the patient job takes vm-2 at once.
+  CoreHarness patient;
+  const std::string runs = KeptNodeScenario(patient, absl::Minutes(30));
+  EXPECT_EQ(patient.StateOf(runs), spillway::v1::JOB_STATE_PLACED);
+  EXPECT_EQ(patient.JobOf(runs).node_id(), "vm-2");
+  // A VM-only job never has to burst: it keeps only its reservation too.
+  CoreHarness vm_only;
+  const std::string also_runs =
+      KeptNodeScenario(vm_only, absl::Seconds(60), spillway::v1::BURST_MODE_VM_ONLY);
+  EXPECT_EQ(vm_only.StateOf(also_runs), spillway::v1::JOB_STATE_PLACED);
+}
+
 TEST(CoreTest, CancelStopsTheJobWhereverItRuns) {
   CoreHarness h;
   h.AddNode("vm-1", 1000, 2048);
