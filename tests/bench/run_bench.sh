@@ -19,11 +19,13 @@ echo "running core_apply_bench ..." >&2
 # Separate runs: the CSV reporter wants the same counters in every row.
 gbench core_apply_bench 'BM_CoreLifecycle/1000$' >"$log/core"
 gbench core_apply_bench 'BM_CoreTickWithQueue/queued:(100|1000|3000)/' >>"$log/core"
-# The simulator's own speed (nothing queues), then the overloaded regime where the core's
-# per-event queue pass dominates (see sim/README.md).
-echo "running sim_speed_bench --jobs=$sim_jobs (light load), --jobs=100000 (peaks) ..." >&2
+# The simulator's own speed (nothing queues), then 70% load with bursts, where queues of
+# thousands form at peaks and the core's queue pass dominates (see sim/README.md). Both replay
+# sim_jobs jobs (default 1M, the issue's "a million jobs in under a minute"; `make bench
+# SIM_JOBS=100000` for a quicker table).
+echo "running sim_speed_bench --jobs=$sim_jobs at 30% load, then at 70% load with bursts ..." >&2
 "$bin/sim_speed_bench" --jobs="$sim_jobs" --utilization=0.3 --bursts_per_day=0 >"$log/sim" 2>&1 || true
-"$bin/sim_speed_bench" --jobs=100000 >>"$log/sim" 2>&1 || true
+"$bin/sim_speed_bench" --jobs="$sim_jobs" >>"$log/sim" 2>&1 || true
 echo "running grpc_load_bench ..." >&2
 "$bin/grpc_load_bench" >"$log/grpc" 2>&1 || true
 

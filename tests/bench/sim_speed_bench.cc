@@ -82,9 +82,10 @@ int Main() {
       static_cast<long long>(r->full_passes), max_queue, static_cast<long long>(summary.unfinished),
       PeakRssMb());
   std::printf(
-      "SUMMARY|spillsim replay, %zu jobs, utilization %.2f|%.1f s (%.0f jobs/s)|"
-      "1M jobs < 60 s\n",
-      trace.size(), synthetic.target_utilization, wall_s, trace.size() / wall_s);
+      "SUMMARY|spillsim replay, %zu jobs, utilization %.2f, %g bursts/day (peak queue %d)|%.1f s "
+      "(%.0f jobs/s)|1M jobs < 60 s\n",
+      trace.size(), synthetic.target_utilization, synthetic.bursts_per_day, max_queue, wall_s,
+      trace.size() / wall_s);
   std::printf("SUMMARY|spillsim core events/s|%.0f|-\n", r->core_events / wall_s);
   return summary.unfinished == 0 && r->live_groups_at_end == 0 ? 0 : 1;
 }
