@@ -278,6 +278,7 @@ void Core::OnTaskRunning(const TaskRunning& e, absl::Time now, std::vector<Actio
   *attempt.mutable_start_time() =
       google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(now));
   rec->cached_start_attempt = 0;  // ExpectedEnd counts from the start now.
+  TouchNodesOf(*rec);
   if (attempt.backend() == spillway::v1::BACKEND_ACI) {
     feedback_.ObserveAciStart(now - TimeOf(attempt.placed_time()));
     feedback_.ObserveAciCreateOutcome(now, /*failed=*/false, "", policy_);
@@ -290,6 +291,7 @@ void Core::OnTaskRunning(const TaskRunning& e, absl::Time now, std::vector<Actio
                                   : absl::StrCat("ACI group ", attempt.aci_group());
     rec->current_attempt = e.attempt;
     rec->migration_attempt = 0;
+    TouchNodesOf(*rec);
     EndAttempt(*rec, old, spillway::v1::JOB_STATE_CANCELLED, absl::StrCat("migrated to ", where),
                true, now, actions);
     rec->job.set_backend(attempt.backend());

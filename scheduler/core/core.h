@@ -66,6 +66,9 @@ struct CoreConfig {
   // is refreshed at least this often. Zero: on every pass — the reference the gate is tested
   // against (it changes no action, only how fresh a held job's explanation is).
   absl::Duration blocked_refresh_interval = absl::Seconds(10);
+  // Tests: every capacity profile built from a node's cached releases is checked against one
+  // built afresh (a mismatch aborts). Off in production (it undoes the cache).
+  bool check_release_cache = false;
 };
 
 struct ApplyResult {
@@ -226,6 +229,9 @@ class Core {
   // Attempt `attempt` of `rec` takes (gives back) its footprint on VM node `node_id`.
   void AllocateTask(JobRecord& rec, const std::string& node_id, int attempt);
   void ReleaseTask(JobRecord& rec, const std::string& node_id, int attempt);
+  // The expected ends of `rec`'s attempts changed (current attempt, start time): the nodes its
+  // VM attempts ran on rebuild their cached releases (NodeJobs).
+  void TouchNodesOf(const JobRecord& rec);
   int MaxRestarts(const JobRecord& rec) const;
   JobRecord* Find(const std::string& id);
 
@@ -283,6 +289,12 @@ class Core {
   CapacityProfile& ProfileOf(const NodeInfo& node, absl::Time now,
                              absl::flat_hash_map<const NodeInfo*, CapacityProfile>& profiles) const;
   absl::Time ExpectedEnd(const JobRecord& rec, absl::Time now) const;
+  // When the current attempt started (or was placed, until it runs).
+  absl::Time StartOf(const JobRecord& rec) const;
+  struct NodeJobs;
+  // Appends the expected ends of `on_node`'s jobs at `now` to its releases, in time order, and
+  // notes how long they hold (cached_until) and whether a job's class run time went in.
+  void AddReleases(NodeJobs& on_node, absl::Time now) const;
   const SpecFacts& FactsOf(const JobRecord& rec) const;
   // EffectiveMaxWait(spec, policy_), cached per policy version.
   absl::Duration MaxWaitOf(const JobRecord& rec) const;
@@ -361,7 +373,21 @@ class Core {
   bool visit_all_ = true;  // Nodes or policy changed: the next pass visits every job.
   NodePool pool_;
   // The jobs with an attempt on each node (once per attempt): capacity profiles read them.
-  absl::flat_hash_map<std::string, std::vector<JobRecord*>> node_jobs_;
+  // `releases` caches their expected ends in time order (ProfileOf) while `version` stays the
+  // cached one (bumped when the node's jobs, their current attempts or start times change:
+  // TouchNodesOf), the run-time versions stay the cached ones (when a job without a hint is on
+  // the node), and no job has reached its expected end (after it, the end moves with time).
+  struct NodeJobs {
+    std::vector<JobRecord*> jobs;
+    int64_t version = 0;
+    int64_t cached_version = -1;
+    bool cached_uses_class = false;
+    std::pair<int64_t, int64_t> cached_at{-1, -1};
+    absl::Time cached_from;
+    absl::Time cached_until;  // Valid for now in [cached_from, cached_until).
+    std::vector<std::pair<absl::Time, Resources>> releases;
+  };
+  mutable absl::flat_hash_map<std::string, NodeJobs> node_jobs_;
   Feedback feedback_;
   // Job classes (Feedback::ClassOf) by number, with ExpectedDurationOf's answer for each at
   // (run-time, policy) versions: jobs without a hint share their class's. At most kMaxClassIds

@@ -89,15 +89,26 @@ void Core::Dequeue(JobRecord& rec) {
 
 void Core::AllocateTask(JobRecord& rec, const std::string& node_id, int attempt) {
   pool_.Allocate(node_id, FootprintOf(rec, attempt));
-  node_jobs_[node_id].push_back(&rec);
+  NodeJobs& on_node = node_jobs_[node_id];
+  on_node.jobs.push_back(&rec);
+  ++on_node.version;
 }
 
 void Core::ReleaseTask(JobRecord& rec, const std::string& node_id, int attempt) {
   pool_.Release(node_id, FootprintOf(rec, attempt));
   auto it = node_jobs_.find(node_id);
   if (it == node_jobs_.end()) return;
-  auto job = std::find(it->second.begin(), it->second.end(), &rec);
-  if (job != it->second.end()) it->second.erase(job);
+  auto job = std::find(it->second.jobs.begin(), it->second.jobs.end(), &rec);
+  if (job != it->second.jobs.end()) it->second.jobs.erase(job);
+  ++it->second.version;
+}
+
+void Core::TouchNodesOf(const JobRecord& rec) {
+  for (const spillway::v1::Attempt& a : rec.job.attempts()) {
+    if (a.backend() != spillway::v1::BACKEND_VM || a.node_id().empty()) continue;
+    auto it = node_jobs_.find(a.node_id());
+    if (it != node_jobs_.end()) ++it->second.version;
+  }
 }
 
 TaskFootprint Core::FootprintOf(const JobRecord& rec, int attempt) const {
@@ -145,6 +156,7 @@ void Core::AfterAttempt(JobRecord& rec, bool infrastructure, int exit_code,
     again = ++rec.restarts <= MaxRestarts(rec);
   }
   rec.current_attempt = 0;
+  TouchNodesOf(rec);
   if (!again) {
     spillway::v1::JobState final_state = exit_code == 0 && !infrastructure
                                              ? spillway::v1::JOB_STATE_SUCCEEDED

@@ -28,7 +28,9 @@
 // periodic backfill pass. Decisions on a long queue so lag by at most the interval, against
 // budgets of minutes.
 #include <algorithm>
+#include <tuple>
 
+#include "absl/base/internal/raw_logging.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
 #include "scheduler/core/core.h"
@@ -151,8 +153,7 @@ int Core::ClassIdOf(absl::string_view job_class) const {
   return id;
 }
 
-absl::Time Core::ExpectedEnd(const JobRecord& rec, absl::Time now) const {
-  if (FactsOf(rec).unbounded) return absl::InfiniteFuture();
+absl::Time Core::StartOf(const JobRecord& rec) const {
   if (rec.cached_start_attempt != rec.current_attempt) {  // OnTaskRunning resets it.
     const spillway::v1::Attempt& a = rec.job.attempts(rec.current_attempt - 1);
     const auto& started = a.has_start_time() ? a.start_time() : a.placed_time();
@@ -160,7 +161,12 @@ absl::Time Core::ExpectedEnd(const JobRecord& rec, absl::Time now) const {
         absl::FromUnixNanos(google::protobuf::util::TimeUtil::TimestampToNanoseconds(started));
     rec.cached_start_attempt = rec.current_attempt;
   }
-  const absl::Time start = rec.cached_start;
+  return rec.cached_start;
+}
+
+absl::Time Core::ExpectedEnd(const JobRecord& rec, absl::Time now) const {
+  if (FactsOf(rec).unbounded) return absl::InfiniteFuture();
+  const absl::Time start = StartOf(rec);
   const absl::Duration expected = ExpectedDurationOf(rec);
   const absl::Time end = start + expected;
   // Overran its estimate: run times are heavy-tailed, so the longer a job has run the longer it
@@ -179,18 +185,62 @@ CapacityProfile& Core::ProfileOf(
   CapacityProfile profile(now, node.Free());
   auto jobs = node_jobs_.find(node.id);
   if (jobs != node_jobs_.end()) {
-    std::vector<std::pair<absl::Time, Resources>> releases;
-    releases.reserve(jobs->second.size());
-    for (const JobRecord* rec : jobs->second) {
-      // A migration copy replaces the original: it ends when the job would.
-      releases.push_back({rec->current_attempt != 0 ? ExpectedEnd(*rec, now) : now, rec->request});
+    NodeJobs& on_node = jobs->second;
+    const std::pair<int64_t, int64_t> at{feedback_.run_time_version(), policy_.version()};
+    const bool cached = on_node.cached_version == on_node.version &&
+                        (!on_node.cached_uses_class || on_node.cached_at == at) &&
+                        now >= on_node.cached_from && now < on_node.cached_until;
+    if (!cached) {
+      on_node.releases.clear();
+      on_node.releases.reserve(on_node.jobs.size());
+      on_node.cached_uses_class = false;
+      on_node.cached_until = absl::InfiniteFuture();
+      AddReleases(on_node, now);
+      on_node.cached_version = on_node.version;
+      on_node.cached_at = at;
+      on_node.cached_from = now;
+    } else if (config_.check_release_cache) {
+      NodeJobs fresh;
+      fresh.jobs = on_node.jobs;
+      AddReleases(fresh, now);
+      if (!std::equal(fresh.releases.begin(), fresh.releases.end(), on_node.releases.begin(),
+                      on_node.releases.end(), [](const auto& a, const auto& b) {
+                        return a.first == b.first && a.second.cpu_millis == b.second.cpu_millis &&
+                               a.second.memory_mib == b.second.memory_mib;
+                      })) {
+        ABSL_RAW_LOG(FATAL, "stale release cache of node %s", node.id.c_str());
+      }
     }
-    // In time order each release only extends the last step.
-    std::sort(releases.begin(), releases.end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
-    for (const auto& [end, resources] : releases) profile.AddRelease(end, resources);
+    for (const auto& [end, resources] : on_node.releases) profile.AddRelease(end, resources);
   }
   return profiles.emplace(&node, std::move(profile)).first->second;
+}
+
+void Core::AddReleases(NodeJobs& on_node, absl::Time now) const {
+  const absl::Time moving = now + absl::Nanoseconds(1);  // Valid at `now` only.
+  for (const JobRecord* rec : on_node.jobs) {
+    const SpecFacts& facts = FactsOf(*rec);
+    if (!facts.unbounded && facts.hint == absl::ZeroDuration()) on_node.cached_uses_class = true;
+    absl::Time end = now;  // A migration copy replaces the original: it ends when the job would.
+    if (rec->current_attempt == 0) {
+      on_node.cached_until = moving;
+    } else if (facts.unbounded) {
+      end = absl::InfiniteFuture();
+    } else if (const absl::Time fixed = StartOf(*rec) + ExpectedDurationOf(*rec); fixed > now) {
+      end = fixed;  // Up to its expected end a job's end stays put...
+      on_node.cached_until = std::min(on_node.cached_until, fixed);
+    } else {
+      end = ExpectedEnd(*rec, now);  // ...then it moves with time.
+      on_node.cached_until = moving;
+    }
+    on_node.releases.push_back({end, rec->request});
+  }
+  // In time order each release only extends the last step (ties: any order gives the same
+  // profile; sorted fully so a cached list and a fresh one compare equal).
+  std::sort(on_node.releases.begin(), on_node.releases.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.first, a.second.cpu_millis, a.second.memory_mib) <
+           std::tie(b.first, b.second.cpu_millis, b.second.memory_mib);
+  });
 }
 
 AciUsage Core::CurrentAciUsage(absl::Time now) {
@@ -237,6 +287,7 @@ void Core::PlaceOnVm(JobRecord& rec, const NodeInfo& node, const std::string& wh
   a.set_node_id(node.id);
   rec.current_attempt = a.number();
   rec.pending_class.clear();
+  TouchNodesOf(rec);
   AllocateTask(rec, node.id, a.number());
   rec.job.set_backend(spillway::v1::BACKEND_VM);
   rec.job.set_node_id(node.id);
@@ -251,6 +302,7 @@ void Core::BurstToAci(JobRecord& rec, const std::string& why, absl::Time now,
   CreateAciGroup create = StartAciAttempt(rec, now);
   rec.current_attempt = create.attempt;
   rec.pending_class.clear();
+  TouchNodesOf(rec);
   rec.job.set_backend(spillway::v1::BACKEND_ACI);
   rec.job.clear_node_id();
   rec.job.set_aci_group(create.group_name);
