@@ -25,6 +25,11 @@ size_t CapacityProfile::SplitAt(absl::Time t) {
 void CapacityProfile::AddRelease(absl::Time at, Resources resources) {
   if (at == absl::InfiniteFuture()) return;
   at = std::max(at, now_);
+  // Releases come in time order (ProfileOf): each extends or adds the last step.
+  if (at > steps_.back().from) {
+    steps_.push_back({at, steps_.back().free + resources});
+    return;
+  }
   for (size_t i = SplitAt(at); i < steps_.size(); ++i) steps_[i].free += resources;
 }
 
