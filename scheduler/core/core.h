@@ -66,9 +66,10 @@ struct CoreConfig {
   // is refreshed at least this often. Zero: on every pass — the reference the gate is tested
   // against (it changes no action, only how fresh a held job's explanation is).
   absl::Duration blocked_refresh_interval = absl::Seconds(10);
-  // Tests: every capacity profile built from a node's cached releases is checked against one
-  // built afresh (a mismatch aborts). Off in production (it undoes the cache).
-  bool check_release_cache = false;
+  // Tests: every answer the queue pass takes from a cache (a node's sorted releases, the pass's
+  // explanation for jobs no node has the cpu for) is checked against one worked out afresh (a
+  // mismatch aborts). Off in production (it undoes the caches).
+  bool check_caches = false;
 };
 
 struct ApplyResult {

@@ -28,6 +28,7 @@
 // periodic backfill pass. Decisions on a long queue so lag by at most the interval, against
 // budgets of minutes.
 #include <algorithm>
+#include <optional>
 #include <tuple>
 
 #include "absl/base/internal/raw_logging.h"
@@ -199,7 +200,7 @@ CapacityProfile& Core::ProfileOf(
       on_node.cached_version = on_node.version;
       on_node.cached_at = at;
       on_node.cached_from = now;
-    } else if (config_.check_release_cache) {
+    } else if (config_.check_caches) {
       NodeJobs fresh;
       fresh.jobs = on_node.jobs;
       AddReleases(fresh, now);
@@ -377,6 +378,15 @@ struct Core::Pass {
   std::vector<NodeStart> by_free;    // Most free cpu first.
   std::vector<NodeStart> by_change;  // Earliest change first.
   bool ordered = false;
+
+  // What Place answers a job whose cpu no node has free (every node: its state, else cpu): the
+  // same for every such job of the pass (node states do not change during one), so worked out
+  // once; deep in a flooded queue each new job's first explanation would walk the whole pool.
+  std::optional<PlacementResult> no_cpu_free;
+  const PlacementResult& NoCpuFree(const NodePool& pool, const PlacementRequest& request) {
+    if (!no_cpu_free) no_cpu_free = Place(pool, request, options);
+    return *no_cpu_free;
+  }
 
   // Nodes kept for urgent jobs ahead (KeepNodesFor): the most cpu and memory any of them needs.
   // A later job may start there only if the node could still hold that much afterwards.
@@ -645,8 +655,17 @@ void Core::DecideQueued(JobRecord& rec, Pass& pass, absl::Time now, std::vector<
     }
     // Deep in the queue the message is built only when it is recorded (below).
     BurstDecision decision = DecideBurst(input, pass.usage, policy_, /*explain=*/!past_horizon);
+    // A job no node has the cpu for is explained by the pass's one answer (Pass::NoCpuFree).
+    auto explain = [&] {
+      placed = pass.NoCpuFree(pool_, request);
+      if (!config_.check_caches) return;
+      const PlacementResult fresh = Place(pool_, request, pass.options, &reserved);
+      if (fresh.node != nullptr || fresh.rejections != placed.rejections) {
+        ABSL_RAW_LOG(FATAL, "stale explanation for job %s", rec.job.id().c_str());
+      }
+    };
     if (!explained && decision.burst) {
-      placed = Place(pool_, request, pass.options, &reserved);
+      explain();
       rejections = placed.rejections;
       explained = true;
     }
@@ -682,7 +701,7 @@ void Core::DecideQueued(JobRecord& rec, Pass& pass, absl::Time now, std::vector<
          SamePredictedStart(rec.job.last_decision(), input.predicted_vm_wait, now))) {
       return;
     }
-    if (!explained) placed = Place(pool_, request, pass.options, &reserved);
+    if (!explained) explain();
     if (past_horizon) decision = DecideBurst(input, pass.usage, policy_);
     std::string message = absl::StrCat(placed.Explain(), "; ", decision.message);
     RecordDecision(rec, outcome, message, rejections, input.predicted_vm_wait, now);

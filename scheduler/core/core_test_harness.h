@@ -38,7 +38,7 @@ class CoreHarness {
     c.cluster_name = "test";
     c.policy = std::move(policy);
     c.start_time = absl::FromUnixSeconds(1767225600);
-    c.check_release_cache = true;  // A stale cached capacity profile aborts the test.
+    c.check_caches = true;  // A stale cached answer of the queue pass aborts the test.
     return c;
   }
 
