@@ -20,9 +20,8 @@
 //
 // Phase 1 (closed loop): `concurrency` calls in flight until `requests` are done; throughput and
 // latency percentiles for each server, and the ratio. Phase 2 (open loop, skipped by --quick):
-// spillwayd and the no-op server in turn, `paced_rounds` windows each (so both meet the same
-// moments of a shared machine), at half of spillwayd's phase-1 throughput (or --paced_rate) for
-// `paced_requests` each, latency measured from each call's scheduled send time (no coordinated
+// spillwayd, then the no-op server, at half of spillwayd's phase-1 throughput (or --paced_rate)
+// for `paced_requests`, latency measured from each call's scheduled send time (no coordinated
 // omission). Targets: ratio >= 0.5, paced p99 <= 2 ms. Exits non-zero if any call failed. Prints
 // "SUMMARY|metric|value|target" lines for make bench.
 #include <grpcpp/grpcpp.h>
@@ -61,9 +60,7 @@
 
 ABSL_FLAG(int, requests, 20000, "Closed-loop requests per server.");
 ABSL_FLAG(int, concurrency, 64, "Calls in flight in the closed loop.");
-ABSL_FLAG(int, paced_requests, 10000, "Open-loop requests against each server.");
-ABSL_FLAG(int, paced_rounds, 5,
-          "The open loop alternates between the servers in this many windows each.");
+ABSL_FLAG(int, paced_requests, 10000, "Open-loop requests against spillwayd.");
 ABSL_FLAG(
     double, paced_rate, 0,
     "Open-loop rate (req/s); 0: half of spillwayd's closed-loop throughput (the target's load). "
@@ -126,18 +123,6 @@ struct Stats {
   double loop_cpu_us = 0;
 
   double Throughput() const { return seconds > 0 ? ok / seconds : 0; }
-  // Adds another window's calls (CPU per call weighted by calls).
-  void Merge(const Stats& o) {
-    const double calls = ok + failed, more = o.ok + o.failed;
-    if (calls + more > 0) {
-      server_cpu_us = (server_cpu_us * calls + o.server_cpu_us * more) / (calls + more);
-      loop_cpu_us = (loop_cpu_us * calls + o.loop_cpu_us * more) / (calls + more);
-    }
-    ok += o.ok;
-    failed += o.failed;
-    seconds += o.seconds;
-    latencies.insert(latencies.end(), o.latencies.begin(), o.latencies.end());
-  }
   absl::Duration Percentile(double p) {
     if (latencies.empty()) return absl::ZeroDuration();
     std::sort(latencies.begin(), latencies.end());
@@ -494,18 +479,12 @@ int Main() {
   if (!quick) {
     const double fixed_rate = absl::GetFlag(FLAGS_paced_rate);
     const double rate = fixed_rate > 0 ? fixed_rate : spill_stats.Throughput() / 2;
-    const int rounds = std::max(1, absl::GetFlag(FLAGS_paced_rounds));
-    const int slice = std::max(1, absl::GetFlag(FLAGS_paced_requests) / rounds);
-    const int paced = slice * rounds;
-    // The same load against the no-op server (the floor this machine and gRPC stack set), in
-    // alternating windows, so both see the same moments of the shared machine.
-    Stats paced_stats, noop_paced;
-    for (int r = 0; r < rounds; ++r) {
-      paced_stats.Merge(
-          WithServerCpu(pid, [&] { return OpenLoop(spill_stub.get(), slice, rate, clock); }));
-      noop_paced.Merge(
-          WithServerCpu(pid, [&] { return OpenLoop(noop_stub.get(), slice, rate, clock); }));
-    }
+    const int paced = absl::GetFlag(FLAGS_paced_requests);
+    Stats paced_stats =
+        WithServerCpu(pid, [&] { return OpenLoop(spill_stub.get(), paced, rate, clock); });
+    // The same load against the no-op server: the floor this machine and gRPC stack set.
+    Stats noop_paced =
+        WithServerCpu(pid, [&] { return OpenLoop(noop_stub.get(), paced, rate, clock); });
     std::printf("open loop at %.0f req/s (%s):\n", rate,
                 fixed_rate > 0 ? "--paced_rate" : "half of spillwayd's closed-loop throughput");
     Print("  spillwayd", paced_stats);
