@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iterator>
 #include <utility>
 
 #include "absl/base/internal/raw_logging.h"
@@ -42,7 +43,10 @@ ApplyResult LoopContext::Apply(EventBody body) {
   ApplyResult result = core_.Apply(event);
   if (result.status.ok()) {
     batch_.applied.push_back(std::move(event));
-    batch_.actions.insert(batch_.actions.end(), result.actions.begin(), result.actions.end());
+    // Moved: an action carries the job's spec (StartVmTask, CreateAciGroup).
+    batch_.actions.insert(batch_.actions.end(), std::make_move_iterator(result.actions.begin()),
+                          std::make_move_iterator(result.actions.end()));
+    result.actions.clear();
   }
   return result;
 }
@@ -425,7 +429,8 @@ void EventLoop::PollBackends(LoopContext::Batch& batch, absl::Time now) {
           continue;
         }
         batch.applied.push_back(std::move(event));
-        actions.insert(actions.end(), result.actions.begin(), result.actions.end());
+        actions.insert(actions.end(), std::make_move_iterator(result.actions.begin()),
+                       std::make_move_iterator(result.actions.end()));
       }
     }
     if (!reported) return;

@@ -121,12 +121,13 @@ Core::JobRecord* Core::Find(const std::string& id) { return index_.Find(id); }
 
 ApplyResult Core::OnSubmit(const JobSubmitted& submitted, absl::Time now) {
   ApplyResult result;
-  JobSubmitted e = submitted;
-  NormalizeJobSpec(e.spec);  // Stored and compared with explicit defaults.
+  const JobSubmitted& e = submitted;
   if (!e.idempotency_key.empty()) {
     auto it = idempotency_.find(e.idempotency_key);
     if (it != idempotency_.end()) {
-      if (!SameSpec(jobs_.at(it->second).job.spec(), e.spec)) {
+      spillway::v1::JobSpec normalized = e.spec;  // Stored specs are normalized.
+      NormalizeJobSpec(normalized);
+      if (!SameSpec(jobs_.at(it->second).job.spec(), normalized)) {
         result.status = absl::FailedPreconditionError(absl::StrCat(
             "idempotency_key: already used by ", it->second, " with a different spec"));
         return result;
@@ -139,11 +140,13 @@ ApplyResult Core::OnSubmit(const JobSubmitted& submitted, absl::Time now) {
   JobRecord& rec = jobs_[id];
   index_.Insert(id, &rec);
   rec.job.set_id(id);
-  *rec.job.mutable_spec() = e.spec;
+  spillway::v1::JobSpec& spec = *rec.job.mutable_spec();
+  spec = e.spec;
+  NormalizeJobSpec(spec);  // Stored and compared with explicit defaults.
   rec.job.set_idempotency_key(e.idempotency_key);
   *rec.job.mutable_create_time() =
       google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(now));
-  rec.request = Resources{e.spec.cpu_millis(), e.spec.memory_mib()};
+  rec.request = Resources{spec.cpu_millis(), spec.memory_mib()};
   rec.seq = next_seq_++;
   if (!e.idempotency_key.empty()) idempotency_[e.idempotency_key] = id;
   Transition(rec, spillway::v1::JOB_STATE_PENDING, "submitted", now);
