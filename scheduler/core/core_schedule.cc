@@ -204,11 +204,7 @@ CapacityProfile& Core::ProfileOf(
       NodeJobs fresh;
       fresh.jobs = on_node.jobs;
       AddReleases(fresh, now);
-      if (!std::equal(fresh.releases.begin(), fresh.releases.end(), on_node.releases.begin(),
-                      on_node.releases.end(), [](const auto& a, const auto& b) {
-                        return a.first == b.first && a.second.cpu_millis == b.second.cpu_millis &&
-                               a.second.memory_mib == b.second.memory_mib;
-                      })) {
+      if (fresh.releases != on_node.releases) {
         ABSL_RAW_LOG(FATAL, "stale release cache of node %s", node.id.c_str());
       }
     }
