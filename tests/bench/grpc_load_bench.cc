@@ -14,9 +14,13 @@
 //                    machine the servers then have one core.
 //   client           the load generator on the first CPU, the servers on all of them.
 //   none             the kernel places both (they compete for every core).
-// Other processes on the machine still take CPU time from either side: repeat runs and compare
-// ranges. Each phase also reports the servers' CPU time per call (and spillwayd's loop thread's),
-// which such noise disturbs far less than the percentiles.
+// The load generator drives every call from one thread on a completion queue (CallDriver): no
+// gRPC polling threads of its own take turns per response, and in the open loop it spins between
+// sends, so its CPU is busy by design. Other processes and kernel threads on the machine still take
+// CPU time from either side (on this box: kdamond and rcu_preempt, for 2-4 ms at a time): repeat
+// runs and compare ranges. Each phase also reports the servers' CPU time and context switches per
+// call (and spillwayd's loop thread's CPU), which such noise disturbs far less than the
+// percentiles, and the load generator's CPU per call.
 //
 // Phase 1 (closed loop): `concurrency` calls in flight until `requests` are done; throughput and
 // latency percentiles for each server, and the ratio. Phase 2 (open loop, skipped by --quick):
@@ -28,6 +32,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -42,14 +47,14 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
-#include "absl/time/clock.h"  // SleepFor: pacing the open loop.
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "common/poll.h"
@@ -121,6 +126,8 @@ struct Stats {
   // The servers' process CPU time per call, and that of spillwayd's loop thread (when it has one).
   double server_cpu_us = 0;
   double loop_cpu_us = 0;
+  double switches = 0;       // The servers' context switches per call.
+  double client_cpu_us = 0;  // The load generator's CPU time per call.
 
   double Throughput() const { return seconds > 0 ? ok / seconds : 0; }
   absl::Duration Percentile(double p) {
@@ -131,104 +138,105 @@ struct Stats {
   }
 };
 
-// Keeps `concurrency` async calls in flight until `requests` have completed.
-class ClosedLoop {
+// The client side of both loops: one thread starts calls on its own completion queue and takes
+// their completions from it. No other client thread polls, so a call costs the client a few
+// system calls and no thread hand-off (with the callback API, gRPC's two polling threads took
+// turns on every response and the load generator's CPU was as busy as the server's).
+class CallDriver {
  public:
-  ClosedLoop(JobService::Stub* stub, int requests, int concurrency, Clock* clock)
-      : stub_(stub), requests_(requests), concurrency_(concurrency), clock_(clock) {}
-
-  Stats Run() {
-    const absl::Time start = clock_->Now();
-    const int initial = std::min(concurrency_, requests_);
-    in_flight_ = initial;
-    for (int i = 0; i < initial; ++i) Issue();
-    if (initial > 0) done_.WaitForNotification();
-    absl::MutexLock lock(&mu_);
-    stats_.seconds = absl::ToDoubleSeconds(clock_->Now() - start);
-    return stats_;
+  CallDriver(JobService::Stub* stub, Clock* clock) : stub_(stub), clock_(clock) {}
+  ~CallDriver() {
+    cq_.Shutdown();
+    void* tag = nullptr;
+    bool ok = false;
+    while (cq_.Next(&tag, &ok)) delete static_cast<Call*>(tag);
   }
+
+  // Starts a call whose latency counts from `scheduled`.
+  void Start(absl::Time scheduled) {
+    auto* call = new Call;
+    call->scheduled = scheduled;
+    call->context.set_deadline(absl::ToChronoTime(clock_->Now() + absl::Seconds(30)));
+    call->reader = stub_->AsyncSubmitJob(&call->context, request_, &cq_);
+    call->reader->Finish(&call->response, &call->status, call);
+    ++in_flight_;
+  }
+
+  // Takes one completion, waiting for it until `deadline` at most (absl::InfinitePast(): only
+  // what has arrived, without blocking). Returns whether a call completed.
+  bool Complete(absl::Time deadline) {
+    void* tag = nullptr;
+    bool ok = false;
+    const grpc::CompletionQueue::NextStatus status =
+        deadline == absl::InfinitePast()
+            ? cq_.AsyncNext(&tag, &ok, gpr_inf_past(GPR_CLOCK_MONOTONIC))
+            : cq_.AsyncNext(&tag, &ok, absl::ToChronoTime(deadline));
+    if (status != grpc::CompletionQueue::GOT_EVENT) return false;
+    std::unique_ptr<Call> call(static_cast<Call*>(tag));
+    --in_flight_;
+    (ok && call->status.ok() ? stats_.ok : stats_.failed)++;
+    stats_.latencies.push_back(clock_->Now() - call->scheduled);
+    return true;
+  }
+
+  int in_flight() const { return in_flight_; }
+  Stats& stats() { return stats_; }
 
  private:
   struct Call {
     grpc::ClientContext context;
-    SubmitJobRequest request = Request();
     SubmitJobResponse response;
-    absl::Time sent;
+    grpc::Status status;
+    std::unique_ptr<grpc::ClientAsyncResponseReader<SubmitJobResponse>> reader;
+    absl::Time scheduled;
   };
-
-  void Issue() {
-    if (issued_.fetch_add(1) >= requests_) {
-      if (in_flight_.fetch_sub(1) == 1) done_.Notify();
-      return;
-    }
-    auto* call = new Call;
-    call->context.set_deadline(absl::ToChronoTime(clock_->Now() + absl::Seconds(30)));
-    call->sent = clock_->Now();
-    stub_->async()->SubmitJob(&call->context, &call->request, &call->response,
-                              [this, call](grpc::Status status) {
-                                const absl::Duration latency = clock_->Now() - call->sent;
-                                {
-                                  absl::MutexLock lock(&mu_);
-                                  (status.ok() ? stats_.ok : stats_.failed)++;
-                                  stats_.latencies.push_back(latency);
-                                }
-                                delete call;
-                                Issue();
-                              });
-  }
 
   JobService::Stub* const stub_;
-  const int requests_;
-  const int concurrency_;
   Clock* const clock_;
-  std::atomic<int> issued_{0};
-  std::atomic<int> in_flight_{0};
-  absl::Notification done_;
-  absl::Mutex mu_;
-  Stats stats_ ABSL_GUARDED_BY(mu_);
+  const SubmitJobRequest request_ = Request();
+  grpc::CompletionQueue cq_;
+  int in_flight_ = 0;
+  Stats stats_;
 };
 
-// Sends at a fixed rate; latency from each call's scheduled time.
-Stats OpenLoop(JobService::Stub* stub, int requests, double per_second, Clock* clock) {
-  absl::Mutex mu;
-  Stats stats;
-  std::atomic<int> pending{requests};
-  absl::Notification done;
+// Keeps `concurrency` calls in flight until `requests` have completed.
+Stats ClosedLoop(JobService::Stub* stub, int requests, int concurrency, Clock* clock) {
+  CallDriver driver(stub, clock);
   const absl::Time start = clock->Now();
-  const absl::Duration gap = absl::Seconds(1.0 / per_second);
-  struct Call {
-    grpc::ClientContext context;
-    SubmitJobRequest request = Request();
-    SubmitJobResponse response;
-  };
-  int sent = 0;
-  while (sent < requests) {
-    // Send every call whose time has come (sleeping overshoots; batches keep the rate).
-    const absl::Time now = clock->Now();
-    const absl::Time next = start + gap * sent;
-    if (next > now) {
-      absl::SleepFor(next - now);  // Pacing a load, not synchronising.
-      continue;
-    }
-    for (; sent < requests && start + gap * sent <= now; ++sent) {
-      const absl::Time scheduled = start + gap * sent;
-      auto* call = new Call;
-      call->context.set_deadline(absl::ToChronoTime(clock->Now() + absl::Seconds(30)));
-      stub->async()->SubmitJob(&call->context, &call->request, &call->response,
-                               [&, call, scheduled](grpc::Status status) {
-                                 const absl::Duration latency = clock->Now() - scheduled;
-                                 {
-                                   absl::MutexLock lock(&mu);
-                                   (status.ok() ? stats.ok : stats.failed)++;
-                                   stats.latencies.push_back(latency);
-                                 }
-                                 delete call;
-                                 if (pending.fetch_sub(1) == 1) done.Notify();
-                               });
+  int started = 0;
+  for (; started < std::min(concurrency, requests); ++started) driver.Start(clock->Now());
+  while (driver.in_flight() > 0) {
+    if (driver.Complete(absl::InfiniteFuture()) && started < requests) {
+      driver.Start(clock->Now());
+      ++started;
     }
   }
-  if (requests > 0) done.WaitForNotification();
-  absl::MutexLock lock(&mu);
+  Stats stats = std::move(driver.stats());
+  stats.seconds = absl::ToDoubleSeconds(clock->Now() - start);
+  return stats;
+}
+
+// Sends at a fixed rate; latency from each call's scheduled time. Between sends the thread polls
+// its completion queue without blocking (a blocking wait would return in whole milliseconds at the
+// earliest when nothing completes, sending late): the load generator's CPU is spent on that spin.
+// Sends more than kSpin away (low rates) are waited for in the queue.
+Stats OpenLoop(JobService::Stub* stub, int requests, double per_second, Clock* clock) {
+  constexpr absl::Duration kSpin = absl::Milliseconds(2);
+  CallDriver driver(stub, clock);
+  const absl::Time start = clock->Now();
+  const absl::Duration gap = absl::Seconds(1.0 / per_second);
+  int sent = 0;
+  while (sent < requests || driver.in_flight() > 0) {
+    const absl::Time now = clock->Now();
+    for (; sent < requests && start + gap * sent <= now; ++sent) driver.Start(start + gap * sent);
+    absl::Time wait_until = absl::InfiniteFuture();
+    if (sent < requests) {
+      const absl::Time next = start + gap * sent;
+      wait_until = next - now > kSpin ? next - kSpin : absl::InfinitePast();
+    }
+    driver.Complete(wait_until);
+  }
+  Stats stats = std::move(driver.stats());
   stats.seconds = absl::ToDoubleSeconds(clock->Now() - start);
   return stats;
 }
@@ -248,6 +256,8 @@ void Print(const char* name, Stats& s) {
       absl::ToDoubleMilliseconds(s.Percentile(0.99)),
       absl::ToDoubleMilliseconds(s.Percentile(0.999)), s.server_cpu_us);
   if (s.loop_cpu_us > 0) std::printf(" (loop thread %.1f)", s.loop_cpu_us);
+  std::printf(", %.1f context switches/call; load generator CPU %.1f us/call", s.switches,
+              s.client_cpu_us);
   std::printf("\n");
 }
 
@@ -255,6 +265,7 @@ void Print(const char* name, Stats& s) {
 struct CpuTimes {
   double process_us = 0;
   double loop_us = 0;
+  int64_t switches = 0;  // Context switches of all its threads (voluntary or not).
 };
 
 CpuTimes ReadCpu(int pid) {
@@ -274,6 +285,14 @@ CpuTimes ReadCpu(int pid) {
   std::error_code ec;
   for (const auto& task :
        std::filesystem::directory_iterator(absl::StrCat("/proc/", pid, "/task"), ec)) {
+    for (absl::string_view line : absl::StrSplit(ReadFileOrEmpty(task.path() / "status"), '\n')) {
+      int64_t n = 0;
+      if ((absl::ConsumePrefix(&line, "voluntary_ctxt_switches:") ||
+           absl::ConsumePrefix(&line, "nonvoluntary_ctxt_switches:")) &&
+          absl::SimpleAtoi(absl::StripAsciiWhitespace(line), &n)) {
+        times.switches += n;
+      }
+    }
     if (ReadFileOrEmpty(task.path() / "comm") != "spillway-loop\n") continue;
     int64_t ns = 0;  // schedstat: time on a CPU (ns), wait time, timeslices.
     const std::string schedstat = ReadFileOrEmpty(task.path() / "schedstat");
@@ -283,14 +302,25 @@ CpuTimes ReadCpu(int pid) {
 }
 
 // Runs `phase` and adds the servers' CPU time per call to its stats.
+double SelfCpuUs() {
+  rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  return 1e6 * (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + usage.ru_utime.tv_usec +
+         usage.ru_stime.tv_usec;
+}
+
 template <typename Phase>
 Stats WithServerCpu(int pid, Phase phase) {
   const CpuTimes before = ReadCpu(pid);
+  const double client_before = SelfCpuUs();
   Stats stats = phase();
+  const double client_after = SelfCpuUs();
   const CpuTimes after = ReadCpu(pid);
   const double calls = std::max(1, stats.ok + stats.failed);
   stats.server_cpu_us = (after.process_us - before.process_us) / calls;
   stats.loop_cpu_us = (after.loop_us - before.loop_us) / calls;
+  stats.switches = static_cast<double>(after.switches - before.switches) / calls;
+  stats.client_cpu_us = (client_after - client_before) / calls;
   return stats;
 }
 
@@ -450,14 +480,14 @@ int Main() {
   auto spill_stub = Connect(absl::StrCat("127.0.0.1:", servers->spillwayd_port));
   auto noop_stub = Connect(absl::StrCat("127.0.0.1:", servers->noop_port));
   // Warm both connections up.
-  ClosedLoop(noop_stub.get(), 200, 8, clock).Run();
-  ClosedLoop(spill_stub.get(), 200, 8, clock).Run();
+  ClosedLoop(noop_stub.get(), 200, 8, clock);
+  ClosedLoop(spill_stub.get(), 200, 8, clock);
 
   const int pid = servers->pid;
-  Stats noop_stats = WithServerCpu(
-      pid, [&] { return ClosedLoop(noop_stub.get(), requests, concurrency, clock).Run(); });
+  Stats noop_stats =
+      WithServerCpu(pid, [&] { return ClosedLoop(noop_stub.get(), requests, concurrency, clock); });
   Stats spill_stats = WithServerCpu(
-      pid, [&] { return ClosedLoop(spill_stub.get(), requests, concurrency, clock).Run(); });
+      pid, [&] { return ClosedLoop(spill_stub.get(), requests, concurrency, clock); });
   std::printf("closed loop, %d requests, %d in flight:\n", requests, concurrency);
   Print("  no-op JobService", noop_stats);
   Print("  spillwayd", spill_stats);
