@@ -26,7 +26,8 @@
 // latency percentiles for each server, and the ratio. Phase 2 (open loop, skipped by --quick):
 // spillwayd, then the no-op server, at half of spillwayd's phase-1 throughput (or --paced_rate)
 // for `paced_requests`, latency measured from each call's scheduled send time (no coordinated
-// omission). Targets: ratio >= 0.5, paced p99 <= 2 ms. Exits non-zero if any call failed. Prints
+// omission); each starts once spillwayd's jobs of the phase before have started (Settle). Targets:
+// ratio >= 0.5, paced p99 <= 2 ms. Exits non-zero if any call failed. Prints
 // "SUMMARY|metric|value|target" lines for make bench.
 #include <grpcpp/grpcpp.h>
 #include <pthread.h>
@@ -128,6 +129,7 @@ struct Stats {
   double loop_cpu_us = 0;
   double switches = 0;       // The servers' context switches per call.
   double client_cpu_us = 0;  // The load generator's CPU time per call.
+  std::string last_job_id;   // Of the last call answered.
 
   double Throughput() const { return seconds > 0 ? ok / seconds : 0; }
   absl::Duration Percentile(double p) {
@@ -175,6 +177,7 @@ class CallDriver {
     std::unique_ptr<Call> call(static_cast<Call*>(tag));
     --in_flight_;
     (ok && call->status.ok() ? stats_.ok : stats_.failed)++;
+    if (ok && call->status.ok()) stats_.last_job_id = call->response.job().id();
     stats_.latencies.push_back(clock_->Now() - call->scheduled);
     return true;
   }
@@ -246,6 +249,24 @@ std::unique_ptr<JobService::Stub> Connect(const std::string& address) {
   args.SetInt("grpc.use_local_subchannel_pool", 1);  // Each server gets its own connection.
   return JobService::NewStub(
       grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
+}
+
+// Waits (at most a minute) until spillwayd reports `job_id`, the last job a phase had answered,
+// RUNNING. The simulated agents report every job running a fixed second after its start, so by
+// then the phase's jobs have all started (but for those submitted in its last milliseconds), and
+// the next phase does not pay for this one's backend events. False if it never ran.
+bool Settle(JobService::Stub* stub, const std::string& job_id) {
+  if (job_id.empty()) return true;
+  return PollUntil(
+      [&] {
+        grpc::ClientContext context;
+        spillway::v1::GetJobRequest request;
+        request.set_id(job_id);
+        spillway::v1::Job job;
+        return stub->GetJob(&context, request, &job).ok() &&
+               job.state() == spillway::v1::JOB_STATE_RUNNING;
+      },
+      absl::Minutes(1), absl::Milliseconds(5));
 }
 
 void Print(const char* name, Stats& s) {
@@ -510,8 +531,20 @@ int Main() {
     const double fixed_rate = absl::GetFlag(FLAGS_paced_rate);
     const double rate = fixed_rate > 0 ? fixed_rate : spill_stats.Throughput() / 2;
     const int paced = absl::GetFlag(FLAGS_paced_requests);
+    // Each open loop starts once spillwayd has started every job of the phase before it (the
+    // simulated agents report RUNNING a second after the start): else that phase's 20,000
+    // TaskRunning events land in the window measured next, doubling spillwayd's load there or
+    // burdening the no-op server's window with spillwayd's work.
+    if (!Settle(spill_stub.get(), spill_stats.last_job_id)) {
+      std::fprintf(stderr, "spillwayd's jobs never started\n");
+      return 1;
+    }
     Stats paced_stats =
         WithServerCpu(pid, [&] { return OpenLoop(spill_stub.get(), paced, rate, clock); });
+    if (!Settle(spill_stub.get(), paced_stats.last_job_id)) {
+      std::fprintf(stderr, "spillwayd's jobs never started\n");
+      return 1;
+    }
     // The same load against the no-op server: the floor this machine and gRPC stack set.
     Stats noop_paced =
         WithServerCpu(pid, [&] { return OpenLoop(noop_stub.get(), paced, rate, clock); });
