@@ -560,6 +560,11 @@ int Main() {
     failed += paced_stats.failed + noop_paced.failed;
     ok = ok && paced_stats.ok == paced && noop_paced.ok == paced;
   }
+  // Closes the connections first: nothing polls this process's channels any more (CallDriver
+  // polls its own queue only while it runs), so the servers' GOAWAY would go unanswered and their
+  // shutdown would wait ~10 s for the connections.
+  spill_stub.reset();
+  noop_stub.reset();
   servers->process.reset();  // SIGTERM: the servers shut down.
   const std::string server_errors = ReadFileOrEmpty(servers->err_path);
   if (!server_errors.empty()) std::fprintf(stderr, "servers:\n%s", server_errors.c_str());
