@@ -22,7 +22,6 @@ const absl::Time kT0 = absl::FromUnixSeconds(1767225600);
 
 absl::Time At(double seconds) { return kT0 + absl::Seconds(seconds); }
 
-std::string Describe(const Event& event) { return DescribeEvent(event, kT0); }
 std::vector<std::string> Describe(const std::vector<Event>& events) {
   return DescribeEvents(events, kT0);
 }
