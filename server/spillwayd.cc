@@ -69,9 +69,9 @@ Spillwayd::Spillwayd(Config config, SpillwaydOptions options)
       grpc_address_(ChooseAddress(options, config_)),
       shutdown_grace_(options.shutdown_grace),
       extra_services_(options.extra_services),
-      interceptors_(std::move(options.interceptors)),
       store_(options.store),
-      recovery_timeout_(options.recovery_timeout) {
+      recovery_timeout_(options.recovery_timeout),
+      interceptors_(std::move(options.interceptors)) {
   CoreConfig core_config;
   core_config.cluster_name = config_.cluster_name;
   core_config.policy = config_.policy;
