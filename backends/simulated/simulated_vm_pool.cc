@@ -136,8 +136,10 @@ void SimulatedVmPool::AdvanceTo(absl::Time now) {
   }
   while (!heap_.empty() && heap_.front().time <= now_) {
     std::pop_heap(heap_.begin(), heap_.end(), Later());
-    Pending pending = std::move(heap_.back());
+    const size_t slot = heap_.back().slot;
     heap_.pop_back();
+    Pending pending = std::move(pending_[slot]);
+    free_slots_.push_back(slot);
     auto it = tasks_.find(pending.task);
     if (it == tasks_.end() || it->second.incarnation != pending.incarnation) continue;  // Stale.
     auto& [job_id, attempt] = pending.task;
@@ -193,8 +195,7 @@ void SimulatedVmPool::Start(const StartVmTask& start) {
   const absl::Time running_at = now_ + options_.start_delay;
   switch (behaviour.failure) {
     case SimulatedBehaviour::Failure::kStart:
-      Schedule(running_at, Pending::Kind::kFailed, key, incarnation, 0,
-               "simulated start failure");
+      Schedule(running_at, Pending::Kind::kFailed, key, incarnation, 0, "simulated start failure");
       return;
     case SimulatedBehaviour::Failure::kRun:
       Schedule(running_at, Pending::Kind::kRunning, key, incarnation, 0, "");
@@ -218,8 +219,16 @@ void SimulatedVmPool::Stop(const StopVmTask& stop) {
 
 void SimulatedVmPool::Schedule(absl::Time time, Pending::Kind kind, const TaskKey& task,
                                uint64_t incarnation, int exit_code, std::string reason) {
-  heap_.push_back(Pending{time, next_seq_++, kind, task, incarnation, exit_code,
-                          std::move(reason)});
+  Pending pending{time, next_seq_++, kind, task, incarnation, exit_code, std::move(reason)};
+  size_t slot = pending_.size();
+  if (free_slots_.empty()) {
+    pending_.push_back(std::move(pending));
+  } else {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+    pending_[slot] = std::move(pending);
+  }
+  heap_.push_back(HeapKey{time, pending_[slot].seq, slot});
   std::push_heap(heap_.begin(), heap_.end(), Later());
 }
 

@@ -60,8 +60,8 @@ class SimulatedVmPoolTest : public ::testing::Test {
 TEST(SimulatedVmPoolStartupTest, FirstPollReportsEveryNodeInDeclarationOrder) {
   SimulatedVmPool pool(TwoNodes());
   EXPECT_EQ(pool.NextEventTime(), absl::InfinitePast());
-  EXPECT_THAT(Describe(pool.Poll(At(5))),
-              ElementsAre("+5s NodeUp node-b 2000m 4096Mi {zone=1}", "+5s NodeUp node-a 4000m 8192Mi {}"));
+  EXPECT_THAT(Describe(pool.Poll(At(5))), ElementsAre("+5s NodeUp node-b 2000m 4096Mi {zone=1}",
+                                                      "+5s NodeUp node-a 4000m 8192Mi {}"));
   EXPECT_EQ(pool.NextEventTime(), absl::InfiniteFuture());
   EXPECT_THAT(pool.Poll(At(6)), IsEmpty());
 }
@@ -101,11 +101,32 @@ TEST_F(SimulatedVmPoolTest, StartRunsThenExitsWithDefaultTimes) {
 TEST_F(SimulatedVmPoolTest, LatePollReturnsEveryEventWithItsOwnTimeOldestFirst) {
   pool_.Execute(Start("job-a", 1, "node-a", {{"spillway.sim/duration", "10s"}}), At(0));
   pool_.Execute(Start("job-b", 1, "node-b", {{"spillway.sim/duration", "2s"}}), At(3));
+  EXPECT_THAT(
+      Describe(pool_.Poll(At(100))),
+      ElementsAre("+0s TaskStarting job-a#1", "+1s TaskRunning job-a#1", "+3s TaskStarting job-b#1",
+                  "+4s TaskRunning job-b#1", "+6s TaskExited job-b#1 0 exited with code 0",
+                  "+11s TaskExited job-a#1 0 exited with code 0"));
+}
+
+TEST_F(SimulatedVmPoolTest, ReportsDueWhileOthersArePendingKeepTheirOwnTaskAndText) {
+  // Each start delivers what fell due before it, so later reports take the places of earlier
+  // ones among those still pending; each must still come with its own task, time and reason.
+  pool_.Execute(Start("job-a", 1, "node-a", {{"spillway.sim/duration", "10s"}}), At(0));
+  pool_.Execute(
+      Start("job-b", 1, "node-b", {{"spillway.sim/fail", "run"}, {"spillway.sim/duration", "1s"}}),
+      At(2));
+  pool_.Execute(Start("job-c", 1, "node-a",
+                      {{"spillway.sim/exit-code", "3"}, {"spillway.sim/duration", "2s"}}),
+                At(5));
+  EXPECT_EQ(pool_.NextEventTime(), At(0));  // The undelivered outbox.
   EXPECT_THAT(Describe(pool_.Poll(At(100))),
               ElementsAre("+0s TaskStarting job-a#1", "+1s TaskRunning job-a#1",
-                          "+3s TaskStarting job-b#1", "+4s TaskRunning job-b#1",
-                          "+6s TaskExited job-b#1 0 exited with code 0",
+                          "+2s TaskStarting job-b#1", "+3s TaskRunning job-b#1",
+                          "+4s TaskFailed job-b#1 simulated failure while running",
+                          "+5s TaskStarting job-c#1", "+6s TaskRunning job-c#1",
+                          "+8s TaskExited job-c#1 3 exited with code 3",
                           "+11s TaskExited job-a#1 0 exited with code 0"));
+  EXPECT_EQ(pool_.NextEventTime(), absl::InfiniteFuture());
 }
 
 TEST_F(SimulatedVmPoolTest, RunTimeComesFromLabelThenExpectedDurationThenDefault) {
@@ -135,16 +156,17 @@ TEST_F(SimulatedVmPoolTest, ExitCodeLabel) {
 
 TEST_F(SimulatedVmPoolTest, FailStartLabelFailsInsteadOfRunning) {
   pool_.Execute(Start("job-a", 2, "node-a", {{"spillway.sim/fail", "start"}}), At(0));
-  EXPECT_THAT(Describe(pool_.Poll(At(100))),
-              ElementsAre("+0s TaskStarting job-a#2", "+1s TaskFailed job-a#2 simulated start failure"));
+  EXPECT_THAT(
+      Describe(pool_.Poll(At(100))),
+      ElementsAre("+0s TaskStarting job-a#2", "+1s TaskFailed job-a#2 simulated start failure"));
   EXPECT_EQ(pool_.RunningTasks(), 0);
   EXPECT_EQ(pool_.NextEventTime(), absl::InfiniteFuture());
 }
 
 TEST_F(SimulatedVmPoolTest, FailRunLabelFailsAfterTheRunTime) {
-  pool_.Execute(Start("job-a", 1, "node-a",
-                      {{"spillway.sim/fail", "run"}, {"spillway.sim/duration", "4s"}}),
-                At(0));
+  pool_.Execute(
+      Start("job-a", 1, "node-a", {{"spillway.sim/fail", "run"}, {"spillway.sim/duration", "4s"}}),
+      At(0));
   EXPECT_THAT(Describe(pool_.Poll(At(100))),
               ElementsAre("+0s TaskStarting job-a#1", "+1s TaskRunning job-a#1",
                           "+5s TaskFailed job-a#1 simulated failure while running"));
@@ -206,8 +228,9 @@ TEST_F(SimulatedVmPoolTest, StopWhileRunningExitsWith143AndNothingLater) {
 TEST_F(SimulatedVmPoolTest, StopWhileStartingCancelsTheStart) {
   pool_.Execute(Start("job-a", 1, "node-a"), At(0));
   pool_.Execute(Stop("job-a", 1, "node-a", "cancelled"), At(0.5));
-  EXPECT_THAT(Describe(pool_.Poll(At(1000))),
-              ElementsAre("+0s TaskStarting job-a#1", "+500ms TaskExited job-a#1 143 stopped: cancelled"));
+  EXPECT_THAT(
+      Describe(pool_.Poll(At(1000))),
+      ElementsAre("+0s TaskStarting job-a#1", "+500ms TaskExited job-a#1 143 stopped: cancelled"));
 }
 
 TEST_F(SimulatedVmPoolTest, StopOfAnUnknownOrFinishedTaskReportsNothing) {
@@ -236,8 +259,9 @@ TEST_F(SimulatedVmPoolTest, StartBeyondFreeCapacityFails) {
                           "1000m cpu, 1024Mi memory (free 500m cpu, 3072Mi memory)"));
   // big exits at +11s; a start at that very time sees the freed capacity.
   pool_.Execute(Start("fits", 1, "node-b", {}, 2000, 4096), At(11));
-  EXPECT_THAT(Describe(pool_.Poll(At(11))),
-              ElementsAre("+11s TaskExited big#1 0 exited with code 0", "+11s TaskStarting fits#1"));
+  EXPECT_THAT(
+      Describe(pool_.Poll(At(11))),
+      ElementsAre("+11s TaskExited big#1 0 exited with code 0", "+11s TaskStarting fits#1"));
 }
 
 TEST_F(SimulatedVmPoolTest, CapacityIsNotEnforcedWhenDisabled) {
@@ -255,11 +279,12 @@ TEST_F(SimulatedVmPoolTest, KillNodeDropsItsTasksSilentlyAndReviveBringsItBackEm
   EXPECT_EQ(pool_.Poll(At(2)).size(), 4u);
 
   EXPECT_TRUE(pool_.KillNode("node-a", At(5)));
-  EXPECT_FALSE(pool_.KillNode("node-a", At(5)));   // Already down.
-  EXPECT_FALSE(pool_.KillNode("node-z", At(5)));   // Unknown.
+  EXPECT_FALSE(pool_.KillNode("node-a", At(5)));  // Already down.
+  EXPECT_FALSE(pool_.KillNode("node-z", At(5)));  // Unknown.
   EXPECT_EQ(pool_.RunningTasks(), 1);
   EXPECT_THAT(pool_.TasksOn("node-a"), IsEmpty());
-  EXPECT_THAT(Describe(pool_.Poll(At(5))), ElementsAre("+5s NodeDown node-a simulated node failure"));
+  EXPECT_THAT(Describe(pool_.Poll(At(5))),
+              ElementsAre("+5s NodeDown node-a simulated node failure"));
 
   pool_.Execute(Start("late", 1, "node-a"), At(6));
   EXPECT_THAT(Describe(pool_.Poll(At(6))),
