@@ -152,7 +152,15 @@ bool EventLoop::Post(Command command) {
 }
 
 bool EventLoop::PostOrRun(Command command) {
-  if (run_mu_.TryLock()) {  // No batch is running: maybe run this one here.
+  bool locked = run_mu_.TryLock();
+  if (!locked && committer_ == nullptr && inline_batch_.load(std::memory_order_relaxed)) {
+    // Another caller's batch of one command holds the loop: wait for it rather than hand this
+    // command to the loop thread (see PostOrRun in event_loop.h).
+    inline_waits_.fetch_add(1, std::memory_order_relaxed);
+    run_mu_.Lock();
+    locked = true;
+  }
+  if (locked) {  // No batch is running: maybe run this one here.
     bool run_here = false;
     {
       absl::MutexLock lock(&mu_);
@@ -166,7 +174,9 @@ bool EventLoop::PostOrRun(Command command) {
     if (run_here) {
       std::vector<Command> commands;
       commands.push_back(std::move(command));
+      inline_batch_.store(true, std::memory_order_relaxed);
       RunBatch(std::move(commands), /*hand_off_replies=*/false);
+      inline_batch_.store(false, std::memory_order_relaxed);
       run_mu_.Unlock();
       return true;
     }

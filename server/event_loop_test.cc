@@ -188,16 +188,16 @@ spillway::v1::JobSpec Spec(const std::string& name, spillway::v1::BurstMode mode
 
 class EventLoopTest : public ::testing::Test {
  protected:
-  void Build(EventLoopOptions options = {}, size_t event_log_capacity = 100000,
-             bool start = true) {
+  void Build(EventLoopOptions options = {}, size_t event_log_capacity = 100000, bool start = true,
+             bool with_committer = true) {
     options.auto_tick = false;
     options.sync_step = absl::Hours(1);  // Only backend event times split AdvanceAndSync.
     CoreConfig config;
     config.cluster_name = "test";
     config.start_time = clock_.Now();
     config.event_log_capacity = event_log_capacity;
-    auto vm = std::make_unique<FakeBackend>(FakeBackend::Kind::kVm,
-                                            std::vector<std::string>{"vm-1"});
+    auto vm =
+        std::make_unique<FakeBackend>(FakeBackend::Kind::kVm, std::vector<std::string>{"vm-1"});
     auto aci = std::make_unique<FakeBackend>(FakeBackend::Kind::kAci);
     vm_ = vm.get();
     aci_ = aci.get();
@@ -205,7 +205,7 @@ class EventLoopTest : public ::testing::Test {
     backends.push_back(std::move(vm));
     backends.push_back(std::move(aci));
     loop_ = std::make_unique<EventLoop>(std::make_unique<Core>(config), std::move(backends),
-                                        &clock_, options, &committer_);
+                                        &clock_, options, with_committer ? &committer_ : nullptr);
     if (start) loop_->Start();
   }
 
@@ -537,6 +537,95 @@ TEST_F(EventLoopTest, PostOrRunQueuesBehindARunningBatch) {
   loop_->Sync();
   EXPECT_THAT(order, ElementsAre("first", "second"));
   EXPECT_EQ(second_on, loop_thread);
+}
+
+// Runs, on a thread of its own, a PostOrRun command that holds its batch (on that thread) until
+// release(); Start() returns once the batch is running.
+class HeldInlineBatch {
+ public:
+  explicit HeldInlineBatch(EventLoop* loop) : loop_(loop) {}
+  ~HeldInlineBatch() {
+    if (!release_.HasBeenNotified()) release_.Notify();
+    if (thread_.joinable()) thread_.join();
+  }
+  void Start(std::vector<std::string>* order) {
+    thread_ = std::thread([this, order] {
+      const std::thread::id self = std::this_thread::get_id();
+      // Right after a batch the loop thread may still hold the loop, and the command then runs
+      // there (and does nothing): try again until it ran here.
+      while (!held_.HasBeenNotified()) {
+        loop_->PostOrRun([this, order, self](LoopContext&) {
+          if (std::this_thread::get_id() != self) return;
+          held_.Notify();
+          release_.WaitForNotification();
+          order->push_back("held");
+        });
+        if (!held_.HasBeenNotified()) loop_->Sync();
+      }
+    });
+    held_.WaitForNotification();
+  }
+  void Release() {
+    release_.Notify();
+    thread_.join();
+  }
+
+ private:
+  EventLoop* const loop_;
+  absl::Notification held_;
+  absl::Notification release_;
+  std::thread thread_;
+};
+
+TEST_F(EventLoopTest, PostOrRunWaitsForAnotherCallersBatchWhenThereIsNoCommitter) {
+  Build({}, 100000, /*start=*/true, /*with_committer=*/false);
+  std::vector<std::string> order;  // Written by whoever runs the batch, read after the joins.
+  HeldInlineBatch held(loop_.get());
+  held.Start(&order);
+  std::thread::id caller;
+  std::thread::id ran_on;
+  std::thread second([&] {
+    caller = std::this_thread::get_id();
+    EXPECT_TRUE(loop_->PostOrRun([&](LoopContext&) {
+      ran_on = std::this_thread::get_id();
+      order.push_back("second");
+    }));
+  });
+  // The second caller waits for the held batch instead of handing its command over.
+  ASSERT_TRUE(PollUntil([&] { return loop_->inline_waits() == 1; }, absl::Seconds(10),
+                        absl::Milliseconds(1)));
+  held.Release();
+  second.join();
+  EXPECT_THAT(order, ElementsAre("held", "second"));
+  EXPECT_EQ(ran_on, caller);
+}
+
+TEST_F(EventLoopTest, PostOrRunPostsBehindAnotherCallersBatchWhenThereIsACommitter) {
+  Build();  // With a committer: commands that wait share the next commit.
+  std::vector<std::string> order;
+  HeldInlineBatch held(loop_.get());
+  held.Start(&order);
+  std::thread::id caller;
+  std::thread::id ran_on;
+  std::atomic<bool> returned{false};
+  std::thread second([&] {
+    caller = std::this_thread::get_id();
+    EXPECT_TRUE(loop_->PostOrRun([&](LoopContext&) {
+      ran_on = std::this_thread::get_id();
+      order.push_back("second");
+    }));
+    returned = true;
+  });
+  // It returns while the other batch still holds the loop: it posted.
+  const bool posted =
+      PollUntil([&] { return returned.load(); }, absl::Seconds(10), absl::Milliseconds(1));
+  EXPECT_EQ(loop_->inline_waits(), 0);
+  held.Release();
+  second.join();
+  EXPECT_TRUE(posted);
+  loop_->Sync();
+  EXPECT_THAT(order, ElementsAre("held", "second"));
+  EXPECT_NE(ran_on, caller);
 }
 
 TEST_F(EventLoopTest, PostOrRunQueuesBeforeStartAndRefusesAfterStop) {
