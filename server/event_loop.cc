@@ -153,7 +153,9 @@ bool EventLoop::Post(Command command) {
 
 bool EventLoop::PostOrRun(Command command) {
   bool locked = run_mu_.TryLock();
-  if (!locked && committer_ == nullptr && inline_batch_.load(std::memory_order_relaxed)) {
+  const std::thread::id holder = inline_holder_.load(std::memory_order_relaxed);
+  if (!locked && committer_ == nullptr && holder != std::thread::id() &&
+      holder != std::this_thread::get_id()) {
     // Another caller's batch of one command holds the loop: wait for it rather than hand this
     // command to the loop thread (see PostOrRun in event_loop.h).
     inline_waits_.fetch_add(1, std::memory_order_relaxed);
@@ -174,9 +176,9 @@ bool EventLoop::PostOrRun(Command command) {
     if (run_here) {
       std::vector<Command> commands;
       commands.push_back(std::move(command));
-      inline_batch_.store(true, std::memory_order_relaxed);
+      inline_holder_.store(std::this_thread::get_id(), std::memory_order_relaxed);
       RunBatch(std::move(commands), /*hand_off_replies=*/false);
-      inline_batch_.store(false, std::memory_order_relaxed);
+      inline_holder_.store(std::thread::id(), std::memory_order_relaxed);
       run_mu_.Unlock();
       return true;
     }

@@ -290,7 +290,8 @@ class EventLoop {
   // core, the backends' calls, the watchers, the members above) belongs to its holder. Taken
   // before mu_.
   absl::Mutex run_mu_;
-  std::atomic<bool> inline_batch_{false};  // run_mu_ is held by a PostOrRun caller's batch.
+  // The PostOrRun caller whose batch holds run_mu_, if any (its own nested calls post).
+  std::atomic<std::thread::id> inline_holder_{std::thread::id()};
   std::atomic<int64_t> inline_waits_{0};
 
   mutable absl::Mutex mu_;

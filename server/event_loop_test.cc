@@ -600,6 +600,26 @@ TEST_F(EventLoopTest, PostOrRunWaitsForAnotherCallersBatchWhenThereIsNoCommitter
   EXPECT_EQ(ran_on, caller);
 }
 
+TEST_F(EventLoopTest, PostOrRunFromAnInlineBatchPostsInsteadOfWaitingForItself) {
+  Build({}, 100000, /*start=*/true, /*with_committer=*/false);
+  const std::thread::id self = std::this_thread::get_id();
+  bool ran_here = false;
+  std::atomic<bool> inner_ran{false};
+  while (!ran_here) {  // As in HeldInlineBatch: until the outer command ran on this thread.
+    loop_->PostOrRun([&](LoopContext&) {
+      if (std::this_thread::get_id() != self) return;
+      ran_here = true;
+      // Nested: the loop is held by this very batch, so the command must be queued.
+      EXPECT_TRUE(loop_->PostOrRun([&](LoopContext&) { inner_ran = true; }));
+      EXPECT_FALSE(inner_ran.load());
+    });
+    if (!ran_here) loop_->Sync();
+  }
+  loop_->Sync();
+  EXPECT_TRUE(inner_ran.load());
+  EXPECT_EQ(loop_->inline_waits(), 0);
+}
+
 TEST_F(EventLoopTest, PostOrRunPostsBehindAnotherCallersBatchWhenThereIsACommitter) {
   Build();  // With a committer: commands that wait share the next commit.
   std::vector<std::string> order;
