@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -539,6 +540,22 @@ TEST_F(EventLoopTest, PostOrRunQueuesBehindARunningBatch) {
   EXPECT_EQ(second_on, loop_thread);
 }
 
+// Calls loop.PostOrRun until its command ran on the calling thread, as a batch of its own, and
+// runs `body` there. Right after a batch the loop thread may still hold the loop; the command
+// then runs on the loop thread and does nothing, and the next try comes after a Sync.
+void RunInlineHere(EventLoop& loop, const std::function<void(LoopContext&)>& body) {
+  const std::thread::id self = std::this_thread::get_id();
+  bool ran = false;
+  while (!ran) {
+    loop.PostOrRun([&](LoopContext& ctx) {
+      if (std::this_thread::get_id() != self) return;
+      ran = true;
+      body(ctx);
+    });
+    if (!ran) loop.Sync();
+  }
+}
+
 // Runs, on a thread of its own, a PostOrRun command that holds its batch (on that thread) until
 // release(); Start() returns once the batch is running.
 class HeldInlineBatch {
@@ -550,18 +567,11 @@ class HeldInlineBatch {
   }
   void Start(std::vector<std::string>* order) {
     thread_ = std::thread([this, order] {
-      const std::thread::id self = std::this_thread::get_id();
-      // Right after a batch the loop thread may still hold the loop, and the command then runs
-      // there (and does nothing): try again until it ran here.
-      while (!held_.HasBeenNotified()) {
-        loop_->PostOrRun([this, order, self](LoopContext&) {
-          if (std::this_thread::get_id() != self) return;
-          held_.Notify();
-          release_.WaitForNotification();
-          order->push_back("held");
-        });
-        if (!held_.HasBeenNotified()) loop_->Sync();
-      }
+      RunInlineHere(*loop_, [this, order](LoopContext&) {
+        held_.Notify();
+        release_.WaitForNotification();
+        order->push_back("held");
+      });
     });
     held_.WaitForNotification();
   }
@@ -602,19 +612,12 @@ TEST_F(EventLoopTest, PostOrRunWaitsForAnotherCallersBatchWhenThereIsNoCommitter
 
 TEST_F(EventLoopTest, PostOrRunFromAnInlineBatchPostsInsteadOfWaitingForItself) {
   Build({}, 100000, /*start=*/true, /*with_committer=*/false);
-  const std::thread::id self = std::this_thread::get_id();
-  bool ran_here = false;
   std::atomic<bool> inner_ran{false};
-  while (!ran_here) {  // As in HeldInlineBatch: until the outer command ran on this thread.
-    loop_->PostOrRun([&](LoopContext&) {
-      if (std::this_thread::get_id() != self) return;
-      ran_here = true;
-      // Nested: the loop is held by this very batch, so the command must be queued.
-      EXPECT_TRUE(loop_->PostOrRun([&](LoopContext&) { inner_ran = true; }));
-      EXPECT_FALSE(inner_ran.load());
-    });
-    if (!ran_here) loop_->Sync();
-  }
+  RunInlineHere(*loop_, [&](LoopContext&) {
+    // Nested: the loop is held by this very batch, so the command must be queued.
+    EXPECT_TRUE(loop_->PostOrRun([&](LoopContext&) { inner_ran = true; }));
+    EXPECT_FALSE(inner_ran.load());
+  });
   loop_->Sync();
   EXPECT_TRUE(inner_ran.load());
   EXPECT_EQ(loop_->inline_waits(), 0);
