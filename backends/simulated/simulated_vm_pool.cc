@@ -219,7 +219,7 @@ void SimulatedVmPool::Stop(const StopVmTask& stop) {
 
 void SimulatedVmPool::Schedule(absl::Time time, Pending::Kind kind, const TaskKey& task,
                                uint64_t incarnation, int exit_code, std::string reason) {
-  Pending pending{time, next_seq_++, kind, task, incarnation, exit_code, std::move(reason)};
+  Pending pending{time, kind, task, incarnation, exit_code, std::move(reason)};
   size_t slot = pending_.size();
   if (free_slots_.empty()) {
     pending_.push_back(std::move(pending));
@@ -228,7 +228,7 @@ void SimulatedVmPool::Schedule(absl::Time time, Pending::Kind kind, const TaskKe
     free_slots_.pop_back();
     pending_[slot] = std::move(pending);
   }
-  heap_.push_back(HeapKey{time, pending_[slot].seq, slot});
+  heap_.push_back(HeapKey{time, next_seq_++, slot});
   std::push_heap(heap_.begin(), heap_.end(), Later());
 }
 

@@ -131,7 +131,6 @@ class SimulatedVmPool final : public Backend {
     enum class Kind { kRunning, kExited, kFailed };
 
     absl::Time time;
-    uint64_t seq = 0;
     Kind kind = Kind::kRunning;
     TaskKey task;
     uint64_t incarnation = 0;
@@ -141,8 +140,8 @@ class SimulatedVmPool final : public Backend {
   // The heap holds small keys into pending_ (moving a key is a copy of 24 bytes).
   struct HeapKey {
     absl::Time time;
-    uint64_t seq = 0;
-    size_t slot = 0;  // In pending_.
+    uint64_t seq = 0;  // Order among reports due at the same time: scheduling order.
+    size_t slot = 0;   // In pending_.
   };
   struct Later {  // Heap order: earliest (time, seq) on top.
     bool operator()(const HeapKey& a, const HeapKey& b) const {
