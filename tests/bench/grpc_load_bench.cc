@@ -254,10 +254,10 @@ std::unique_ptr<JobService::Stub> Connect(const std::string& address) {
 // Waits (at most a minute) until spillwayd reports `job_id`, the last job a phase had answered,
 // RUNNING. The simulated agents report every job running a fixed second after its start, so by
 // then the phase's jobs have all started (but for those submitted in its last milliseconds), and
-// the next phase does not pay for this one's backend events. False if it never ran.
+// the next phase does not pay for this one's backend events. False (and says so) if it never ran.
 bool Settle(JobService::Stub* stub, const std::string& job_id) {
   if (job_id.empty()) return true;
-  return PollUntil(
+  const bool running = PollUntil(
       [&] {
         grpc::ClientContext context;
         spillway::v1::GetJobRequest request;
@@ -267,6 +267,8 @@ bool Settle(JobService::Stub* stub, const std::string& job_id) {
                job.state() == spillway::v1::JOB_STATE_RUNNING;
       },
       absl::Minutes(1), absl::Milliseconds(5));
+  if (!running) std::fprintf(stderr, "spillwayd's job %s never started\n", job_id.c_str());
+  return running;
 }
 
 void Print(const char* name, Stats& s) {
@@ -535,16 +537,10 @@ int Main() {
     // simulated agents report RUNNING a second after the start): else that phase's 20,000
     // TaskRunning events land in the window measured next, doubling spillwayd's load there or
     // burdening the no-op server's window with spillwayd's work.
-    if (!Settle(spill_stub.get(), spill_stats.last_job_id)) {
-      std::fprintf(stderr, "spillwayd's jobs never started\n");
-      return 1;
-    }
+    if (!Settle(spill_stub.get(), spill_stats.last_job_id)) return 1;
     Stats paced_stats =
         WithServerCpu(pid, [&] { return OpenLoop(spill_stub.get(), paced, rate, clock); });
-    if (!Settle(spill_stub.get(), paced_stats.last_job_id)) {
-      std::fprintf(stderr, "spillwayd's jobs never started\n");
-      return 1;
-    }
+    if (!Settle(spill_stub.get(), paced_stats.last_job_id)) return 1;
     // The same load against the no-op server: the floor this machine and gRPC stack set.
     Stats noop_paced =
         WithServerCpu(pid, [&] { return OpenLoop(noop_stub.get(), paced, rate, clock); });
