@@ -26,7 +26,11 @@
 // latency percentiles for each server, and the ratio. Phase 2 (open loop, skipped by --quick):
 // spillwayd, then the no-op server, at half of spillwayd's phase-1 throughput (or --paced_rate)
 // for `paced_requests`, latency measured from each call's scheduled send time (no coordinated
-// omission); each starts once spillwayd's jobs of the phase before have started (Settle). Targets:
+// omission); each starts once spillwayd's jobs of the phase before have started (Settle). Phase 3
+// (stall recovery, skipped by --quick or --stall_ms=0): the same rate for `stall_requests`, with
+// the servers' process stopped (SIGSTOP) for `stall_ms` a quarter in; how long after it resumed the
+// first call was answered within 2 ms again (the backlog drained), how many took longer, the
+// worst. A server whose per-call cost grows with its backlog never catches up here. Targets:
 // ratio >= 0.5, paced p99 <= 2 ms. Exits non-zero if any call failed. Prints
 // "SUMMARY|metric|value|target" lines for make bench.
 #include <grpcpp/grpcpp.h>
@@ -52,6 +56,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -71,6 +76,11 @@ ABSL_FLAG(
     double, paced_rate, 0,
     "Open-loop rate (req/s); 0: half of spillwayd's closed-loop throughput (the target's load). "
     "A fixed rate compares builds at the same load.");
+ABSL_FLAG(int, stall_ms, 100,
+          "Phase 3 (skipped by --quick and by 0): the servers' process is stopped (SIGSTOP) this "
+          "long a quarter into a longer open loop at the same rate; reports how long after it "
+          "resumed answers still took over 2 ms.");
+ABSL_FLAG(int, stall_requests, 50000, "Open-loop requests per server in phase 3.");
 ABSL_FLAG(bool, quick, false, "Small counts, closed loop only (for make test).");
 ABSL_FLAG(std::string, pin, "split",
           "split: the load generator on the first allowed CPU, the servers on the others; "
@@ -130,6 +140,8 @@ struct Stats {
   double switches = 0;       // The servers' context switches per call.
   double client_cpu_us = 0;  // The load generator's CPU time per call.
   std::string last_job_id;   // Of the last call answered.
+  // Every call's scheduled send time and latency, in the order answered.
+  std::vector<std::pair<absl::Time, absl::Duration>> calls;
 
   double Throughput() const { return seconds > 0 ? ok / seconds : 0; }
   absl::Duration Percentile(double p) {
@@ -178,7 +190,9 @@ class CallDriver {
     --in_flight_;
     (ok && call->status.ok() ? stats_.ok : stats_.failed)++;
     if (ok && call->status.ok()) stats_.last_job_id = call->response.job().id();
-    stats_.latencies.push_back(clock_->Now() - call->scheduled);
+    const absl::Duration latency = clock_->Now() - call->scheduled;
+    stats_.latencies.push_back(latency);
+    stats_.calls.emplace_back(call->scheduled, latency);
     return true;
   }
 
@@ -219,11 +233,53 @@ Stats ClosedLoop(JobService::Stub* stub, int requests, int concurrency, Clock* c
   return stats;
 }
 
+// Stops a process for a while in the middle of an open loop: a stall such as a long garbage
+// collection pause of the host, a live migration or a noisy neighbour, made reproducible.
+struct Stall {
+  int pid = 0;
+  int at_request = 0;  // Stopped once this many requests were sent.
+  absl::Duration length;
+  absl::Time stopped = absl::InfinitePast();
+  absl::Time resumed = absl::InfinitePast();
+
+  // Called between sends; stops or resumes the process when due.
+  void Step(int sent, absl::Time now) {
+    if (stopped == absl::InfinitePast() && sent >= at_request) {
+      stopped = now;
+      kill(pid, SIGSTOP);
+    } else if (stopped != absl::InfinitePast() && resumed == absl::InfinitePast() &&
+               now - stopped >= length) {
+      resumed = now;
+      kill(pid, SIGCONT);
+    }
+  }
+};
+
+// The latency target at half load.
+constexpr absl::Duration kSlow = absl::Milliseconds(2);
+
+int SlowAnswers(const Stats& stats) {
+  int slow = 0;
+  for (const auto& [scheduled, latency] : stats.calls) slow += latency > kSlow ? 1 : 0;
+  return slow;
+}
+
+// How long after `resumed` the first call was sent that took at most kSlow: the time the backlog a
+// stall built took to drain (a later, unrelated slow answer does not count). Infinite if none.
+absl::Duration Recovery(Stats& stats, absl::Time resumed) {
+  std::sort(stats.calls.begin(), stats.calls.end());
+  for (const auto& [scheduled, latency] : stats.calls) {
+    if (scheduled >= resumed && latency <= kSlow) return scheduled - resumed;
+  }
+  return absl::InfiniteDuration();
+}
+
 // Sends at a fixed rate; latency from each call's scheduled time. Between sends the thread polls
 // its completion queue without blocking (a blocking wait would return in whole milliseconds at the
 // earliest when nothing completes, sending late): the load generator's CPU is spent on that spin.
 // Sends more than kSpin away (low rates) are waited for in the queue.
-Stats OpenLoop(JobService::Stub* stub, int requests, double per_second, Clock* clock) {
+Stats OpenLoop(JobService::Stub* stub, int requests, double per_second, Clock* clock,
+               Stall* stall = nullptr) {
   constexpr absl::Duration kSpin = absl::Milliseconds(2);
   CallDriver driver(stub, clock);
   const absl::Time start = clock->Now();
@@ -232,13 +288,18 @@ Stats OpenLoop(JobService::Stub* stub, int requests, double per_second, Clock* c
   while (sent < requests || driver.in_flight() > 0) {
     const absl::Time now = clock->Now();
     for (; sent < requests && start + gap * sent <= now; ++sent) driver.Start(start + gap * sent);
+    if (stall != nullptr) stall->Step(sent, now);
     absl::Time wait_until = absl::InfiniteFuture();
     if (sent < requests) {
       const absl::Time next = start + gap * sent;
       wait_until = next - now > kSpin ? next - kSpin : absl::InfinitePast();
     }
+    if (stall != nullptr && stall->resumed == absl::InfinitePast()) {
+      wait_until = absl::InfinitePast();  // Resumes on time even when every call waits.
+    }
     driver.Complete(wait_until);
   }
+  if (stall != nullptr) stall->Step(sent, absl::InfiniteFuture());  // Never left stopped.
   Stats stats = std::move(driver.stats());
   stats.seconds = absl::ToDoubleSeconds(clock->Now() - start);
   return stats;
@@ -555,6 +616,42 @@ int Main() {
                 absl::ToDoubleMilliseconds(noop_paced.Percentile(0.99)));
     failed += paced_stats.failed + noop_paced.failed;
     ok = ok && paced_stats.ok == paced && noop_paced.ok == paced;
+
+    const int stall_ms = absl::GetFlag(FLAGS_stall_ms);
+    const int stall_requests = absl::GetFlag(FLAGS_stall_requests);
+    if (stall_ms > 0 && stall_requests > 0) {
+      std::printf(
+          "stall recovery at %.0f req/s, %d requests each; the servers' process stopped for "
+          "%d ms a quarter in:\n",
+          rate, stall_requests, stall_ms);
+      const auto stalled = [&](JobService::Stub* stub, const char* name, const char* summary) {
+        Stall stall;
+        stall.pid = pid;
+        stall.at_request = stall_requests / 4;
+        stall.length = absl::Milliseconds(stall_ms);
+        Stats stats = OpenLoop(stub, stall_requests, rate, clock, &stall);
+        failed += stats.failed;
+        ok = ok && stats.ok == stall_requests;
+        const absl::Duration recovery = Recovery(stats, stall.resumed);
+        std::printf("  %-16s %s; %d answers over 2 ms, max %.1f ms, p99 %.2f ms\n", name,
+                    recovery == absl::InfiniteDuration()
+                        ? "never back under 2 ms"
+                        : absl::StrFormat("back under 2 ms %.0f ms after it resumed",
+                                          absl::ToDoubleMilliseconds(recovery))
+                              .c_str(),
+                    SlowAnswers(stats), absl::ToDoubleMilliseconds(stats.Percentile(1.0)),
+                    absl::ToDoubleMilliseconds(stats.Percentile(0.99)));
+        std::printf("SUMMARY|%s: back under 2 ms after a %d ms stall at the same load|%s|-\n",
+                    summary, stall_ms,
+                    recovery == absl::InfiniteDuration()
+                        ? "never"
+                        : absl::StrFormat("%.0f ms", absl::ToDoubleMilliseconds(recovery)).c_str());
+        return stats;
+      };
+      const Stats spill_stalled = stalled(spill_stub.get(), "spillwayd", "spillwayd");
+      if (!Settle(spill_stub.get(), spill_stalled.last_job_id)) return 1;
+      stalled(noop_stub.get(), "no-op JobService", "no-op server");
+    }
   }
   // Closes the connections first: nothing polls this process's channels any more (CallDriver
   // polls its own queue only while it runs), so the servers' GOAWAY would go unanswered and their
