@@ -38,6 +38,9 @@ ABSL_FLAG(int64_t, compact_every_events, 100000,
 ABSL_FLAG(absl::Duration, retention, absl::Hours(24),
           "Finished jobs not updated for this long are dropped at compaction (with their "
           "idempotency keys).");
+ABSL_FLAG(int, max_concurrent_streams, spillway::kDefaultMaxConcurrentStreams,
+          "Calls (watch streams included) one client connection may have open at once; more wait "
+          "in the client until one ends. Bounds the work a flood queues in spillwayd.");
 ABSL_FLAG(std::string, config, "",
           "YAML configuration file (see server/spillwayd.example.yaml); empty = built-in default.");
 
@@ -112,6 +115,7 @@ int main(int argc, char** argv) {
     options.interceptors.push_back(
         std::make_unique<spillway::GrpcMetricsInterceptorFactory>(&metrics));
   }
+  options.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
   if (FlagOverrides("grpc_address") || config->grpc_address.empty()) {
     options.grpc_address = absl::GetFlag(FLAGS_grpc_address);
   }

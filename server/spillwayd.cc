@@ -68,6 +68,7 @@ Spillwayd::Spillwayd(Config config, SpillwaydOptions options)
       clock_(options.clock != nullptr ? options.clock : RealClock::Get()),
       grpc_address_(ChooseAddress(options, config_)),
       shutdown_grace_(options.shutdown_grace),
+      max_concurrent_streams_(options.max_concurrent_streams),
       extra_services_(options.extra_services),
       store_(options.store),
       recovery_timeout_(options.recovery_timeout),
@@ -129,6 +130,10 @@ Spillwayd::Spillwayd(Config config, SpillwaydOptions options)
   }
   job_service_ = std::make_unique<JobServiceImpl>(loop_.get(), std::move(job_options));
   admin_service_ = std::make_unique<AdminServiceImpl>(loop_.get());
+  if (max_concurrent_streams_ < 1 && init_status_.ok()) {
+    init_status_ = absl::InvalidArgumentError(
+        absl::StrCat("max_concurrent_streams: must be at least 1, got ", max_concurrent_streams_));
+  }
 }
 
 Spillwayd::~Spillwayd() { Shutdown(); }
@@ -168,6 +173,7 @@ absl::Status Spillwayd::Start() {
   builder.SetMaxReceiveMessageSize(kMaxReceiveMessageBytes);
   // gRPC sets SO_REUSEPORT by default: a second spillwayd would silently share the port.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, max_concurrent_streams_);
   builder.RegisterService(job_service_.get());
   builder.RegisterService(admin_service_.get());
   for (grpc::Service* service : extra_services_) builder.RegisterService(service);

@@ -40,6 +40,8 @@ namespace spillway {
 
 inline constexpr char kDefaultGrpcAddress[] = "127.0.0.1:50051";
 inline constexpr int kMaxReceiveMessageBytes = 4 * 1024 * 1024;
+// SpillwaydOptions::max_concurrent_streams by default (Go's HTTP/2 server uses 250).
+inline constexpr int kDefaultMaxConcurrentStreams = 256;
 
 struct SpillwaydOptions {
   // Where to listen; wins over config.grpc_address. Both empty: kDefaultGrpcAddress.
@@ -67,6 +69,13 @@ struct SpillwaydOptions {
       interceptors;
   // How long Shutdown() lets running calls finish before cancelling them.
   absl::Duration shutdown_grace = absl::Seconds(5);
+  // Calls one client connection may have open at once (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS,
+  // watch streams included); more wait in the client's channel until one ends. Bounds what one
+  // client's flood or a stall's backlog queues inside spillwayd, where gRPC's per-call costs
+  // grow with the calls in flight (Debian's build keeps its debug checks: a scan of every pending
+  // operation per completion). Without the bound, a 100 ms stall at half load left spillwayd
+  // answering in seconds for seconds (tests/bench/grpc_load_bench, phase 3). Must be >= 1.
+  int max_concurrent_streams = kDefaultMaxConcurrentStreams;
 };
 
 // The backends `config` describes: the simulated VM pool, and the ARM-backed ACI when
@@ -112,6 +121,7 @@ class Spillwayd {
   Clock* const clock_;
   const std::string grpc_address_;
   const absl::Duration shutdown_grace_;
+  const int max_concurrent_streams_;
   std::unique_ptr<EventLoop> loop_;
   std::unique_ptr<JobServiceImpl> job_service_;
   std::unique_ptr<AdminServiceImpl> admin_service_;

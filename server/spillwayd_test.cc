@@ -33,13 +33,19 @@ spillway::v1::JobSpec Spec(const std::string& name) {
   return spec;
 }
 
+// A daemon on a free loopback port, on `clock`, ticking only when a test syncs it.
+SpillwaydOptions LocalOptions(SimulatedClock* clock) {
+  SpillwaydOptions options;
+  options.grpc_address = "127.0.0.1:0";
+  options.clock = clock;
+  options.loop.auto_tick = false;
+  return options;
+}
+
 class SpillwaydTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    SpillwaydOptions options;
-    options.grpc_address = "127.0.0.1:0";
-    options.clock = &clock_;
-    options.loop.auto_tick = false;
+    SpillwaydOptions options = LocalOptions(&clock_);
     options.job_service.watch_buffer_events = 64;
     daemon_ = std::make_unique<Spillwayd>(DefaultConfig(), std::move(options));
     ASSERT_TRUE(daemon_->Start().ok());
@@ -365,14 +371,76 @@ TEST_F(SpillwaydTest, OversizedRequestsAreRejectedByGrpc) {
 }
 
 TEST_F(SpillwaydTest, SecondDaemonOnTheSamePortFailsToStart) {
-  SpillwaydOptions options;
-  options.grpc_address = daemon_->address();
-  options.loop.auto_tick = false;
   SimulatedClock clock;
-  options.clock = &clock;
+  SpillwaydOptions options = LocalOptions(&clock);
+  options.grpc_address = daemon_->address();
   Spillwayd second(DefaultConfig(), std::move(options));
   const absl::Status s = second.Start();
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+}
+
+TEST_F(SpillwaydTest, OneConnectionHasAtMostMaxConcurrentStreamsOpen) {
+  SimulatedClock clock;
+  SpillwaydOptions options = LocalOptions(&clock);
+  options.max_concurrent_streams = 2;
+  Spillwayd limited(DefaultConfig(), std::move(options));
+  ASSERT_TRUE(limited.Start().ok());
+  // A call the daemon answers at once (NOT_FOUND), unless it cannot start within `timeout`.
+  const auto get = [](JobService::Stub& stub, absl::Duration timeout) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+    spillway::v1::GetJobRequest request;
+    request.set_id("job-none");
+    spillway::v1::Job job;
+    return stub.GetJob(&context, request, &job).error_code();
+  };
+  auto stub = JobService::NewStub(
+      grpc::CreateChannel(limited.address(), grpc::InsecureChannelCredentials()));
+  {
+    grpc::ClientContext context;
+    spillway::v1::SubmitJobRequest submit;
+    *submit.mutable_spec() = Spec("m");
+    spillway::v1::SubmitJobResponse response;
+    ASSERT_TRUE(stub->SubmitJob(&context, submit, &response).ok());
+  }
+
+  // Two watch streams fill the connection: a third call on it waits for one of them to end.
+  grpc::ClientContext contexts[2];
+  std::unique_ptr<grpc::ClientReader<spillway::v1::JobEvent>> readers[2];
+  spillway::v1::WatchJobsRequest request;
+  request.set_from_revision(0);
+  spillway::v1::JobEvent event;
+  for (int i = 0; i < 2; ++i) {
+    readers[i] = stub->WatchJobs(&contexts[i], request);
+    ASSERT_TRUE(readers[i]->Read(&event));  // Open: it replayed the submit.
+  }
+  EXPECT_EQ(get(*stub, absl::Milliseconds(300)), grpc::StatusCode::DEADLINE_EXCEEDED);
+  // The limit is per connection: another client is served meanwhile.
+  grpc::ChannelArguments separate;
+  separate.SetInt("grpc.use_local_subchannel_pool", 1);
+  auto other = JobService::NewStub(
+      grpc::CreateCustomChannel(limited.address(), grpc::InsecureChannelCredentials(), separate));
+  EXPECT_EQ(get(*other, absl::Seconds(30)), grpc::StatusCode::NOT_FOUND);
+
+  contexts[0].TryCancel();
+  while (readers[0]->Read(&event)) {
+  }
+  EXPECT_EQ(readers[0]->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  EXPECT_EQ(get(*stub, absl::Seconds(30)), grpc::StatusCode::NOT_FOUND);
+  contexts[1].TryCancel();
+  while (readers[1]->Read(&event)) {
+  }
+  readers[1]->Finish();
+}
+
+TEST_F(SpillwaydTest, MaxConcurrentStreamsMustBePositive) {
+  SimulatedClock clock;
+  SpillwaydOptions options = LocalOptions(&clock);
+  options.max_concurrent_streams = 0;
+  Spillwayd daemon(DefaultConfig(), std::move(options));
+  const absl::Status s = daemon.Start();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_THAT(std::string(s.message()), HasSubstr("max_concurrent_streams"));
 }
 
 TEST_F(SpillwaydTest, ShutdownEndsWatchesWithUnavailable) {

@@ -474,6 +474,7 @@ int Serve() {
   int noop_port = 0;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &noop_port);
   builder.SetMaxReceiveMessageSize(kMaxReceiveMessageBytes);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, kDefaultMaxConcurrentStreams);
   builder.RegisterService(&noop);
   std::unique_ptr<grpc::Server> noop_server = builder.BuildAndStart();
   if (noop_server == nullptr || noop_port == 0) {
