@@ -3,6 +3,7 @@
 #include "gtest/gtest.h"
 #include "scheduler/model/money.h"
 #include "scheduler/model/policy.h"
+#include "sim/roomy_policy.h"
 
 namespace spillway {
 namespace sim {
@@ -23,20 +24,10 @@ TEST(CapacityTimelineTest, EarliestFitSkipsPastTheBlockingStep) {
   EXPECT_TRUE(t.ChangesIn(INT64_MIN, INT64_MAX).empty());  // Give undid Take exactly.
 }
 
-spillway::v1::Policy Roomy() {
-  spillway::v1::Policy p = DefaultPolicy();
-  p.set_aci_max_groups(1000);
-  p.set_aci_max_cores(1000);
-  p.set_aci_creates_per_5min(1000);
-  p.set_aci_creates_per_hour(1000);
-  p.set_spend_budget_micro_usd_per_hour(1000000000);
-  return p;
-}
-
 const Resources kOneCpu{1000, 1024};
 
 TEST(AciLimitLedgerTest, GroupLimitHoldsUntilAGroupEnds) {
-  spillway::v1::Policy p = Roomy();
+  spillway::v1::Policy p = RoomyPolicy();
   p.set_aci_max_groups(2);
   AciLimitLedger l(p);
   l.Add(0, 100 * kSecond, kOneCpu);
@@ -48,14 +39,14 @@ TEST(AciLimitLedgerTest, GroupLimitHoldsUntilAGroupEnds) {
 }
 
 TEST(AciLimitLedgerTest, CoresAndSpendRateAreLimitsOnLiveGroups) {
-  spillway::v1::Policy p = Roomy();
+  spillway::v1::Policy p = RoomyPolicy();
   p.set_aci_max_cores(3);
   AciLimitLedger cores(p);
   cores.Add(0, kMinute, Resources{2000, 1024});
   EXPECT_EQ(cores.EarliestCreate(0, 2 * kMinute, kSecond, kOneCpu), 0);
   EXPECT_EQ(cores.EarliestCreate(0, 2 * kMinute, kSecond, Resources{2000, 1024}), kMinute);
 
-  p = Roomy();
+  p = RoomyPolicy();
   const int64_t rate = AciHourlyRateMicroUsd(kOneCpu, PricesOf(p));
   p.set_spend_budget_micro_usd_per_hour(2 * rate - 1);
   AciLimitLedger spend(p);
@@ -64,7 +55,7 @@ TEST(AciLimitLedgerTest, CoresAndSpendRateAreLimitsOnLiveGroups) {
 }
 
 TEST(AciLimitLedgerTest, CreateQuotasSlideOverFiveMinutesAndAnHour) {
-  spillway::v1::Policy p = Roomy();
+  spillway::v1::Policy p = RoomyPolicy();
   p.set_aci_creates_per_5min(2);
   AciLimitLedger l(p);
   l.Add(0, kSecond, kOneCpu);
@@ -75,7 +66,7 @@ TEST(AciLimitLedgerTest, CreateQuotasSlideOverFiveMinutesAndAnHour) {
   EXPECT_EQ(l.EarliestCreate(-4 * kMinute, -kSecond, kSecond, kOneCpu), -4 * kMinute);
   EXPECT_EQ(l.EarliestCreate(-4 * kMinute + 1, -kSecond, kSecond, kOneCpu), -1);
 
-  p = Roomy();
+  p = RoomyPolicy();
   p.set_aci_creates_per_hour(1);
   AciLimitLedger hour(p);
   hour.Add(0, kSecond, kOneCpu);

@@ -8,6 +8,7 @@
 #include "scheduler/model/money.h"
 #include "scheduler/model/policy.h"
 #include "sim/reference.h"
+#include "sim/roomy_policy.h"
 
 namespace spillway {
 namespace sim {
@@ -33,17 +34,6 @@ ReferenceInput OneNode() {
   return in;
 }
 
-// ACI's limits raised out of the way.
-spillway::v1::Policy Roomy() {
-  spillway::v1::Policy p = DefaultPolicy();
-  p.set_aci_max_groups(10000);
-  p.set_aci_max_cores(10000);
-  p.set_aci_creates_per_5min(10000);
-  p.set_aci_creates_per_hour(10000);
-  p.set_spend_budget_micro_usd_per_hour(1000000000);
-  return p;
-}
-
 ClairvoyantOptions Options(bool improve = true) {
   ClairvoyantOptions o;
   o.aci_mean_start_latency = absl::Seconds(20);
@@ -59,7 +49,7 @@ int64_t Cost(absl::Duration billed, int64_t cpu = 1000) {
 TEST(ClairvoyantTest, BurstsOnlyWhatCannotStartWithinItsBudget) {
   const Trace t = {Job(absl::ZeroDuration(), absl::Seconds(100), absl::Seconds(30)),
                    Job(absl::Seconds(1), absl::Seconds(100), absl::Seconds(30))};
-  const ClairvoyantSchedule s = ScheduleClairvoyant(t, Roomy(), OneNode(), Options());
+  const ClairvoyantSchedule s = ScheduleClairvoyant(t, RoomyPolicy(), OneNode(), Options());
   EXPECT_EQ(s.bursts, 1);
   EXPECT_EQ(s.violations, 0);
   EXPECT_EQ(s.aci_spend_micro_usd, Cost(absl::Seconds(120)));  // Run + start latency.
@@ -72,7 +62,7 @@ TEST(ClairvoyantTest, WaitsWhenTheBudgetAllowsAndReusesFreedCapacity) {
   const Trace t = {Job(absl::ZeroDuration(), absl::Seconds(100), absl::Seconds(30)),
                    Job(absl::Seconds(1), absl::Seconds(50), absl::Seconds(200)),
                    Job(absl::Seconds(500), absl::Seconds(50), absl::Seconds(30))};
-  const ClairvoyantSchedule s = ScheduleClairvoyant(t, Roomy(), OneNode(), Options());
+  const ClairvoyantSchedule s = ScheduleClairvoyant(t, RoomyPolicy(), OneNode(), Options());
   EXPECT_EQ(s.bursts, 0);
   EXPECT_EQ(s.aci_spend_micro_usd, 0);
   EXPECT_EQ(s.placements[1].start, absl::Seconds(101));  // When the first job's hold ends.
@@ -84,7 +74,7 @@ TEST(ClairvoyantTest, ShortBudgetsGoFirstAndABurstThatCannotMeetOneIsAViolation)
   // is placed first, so the node is its own; the first (budget 60 s) bursts.
   const Trace t = {Job(absl::ZeroDuration(), absl::Seconds(100), absl::Seconds(60)),
                    Job(absl::Seconds(5), absl::Seconds(100), absl::Seconds(10))};
-  ClairvoyantSchedule s = ScheduleClairvoyant(t, Roomy(), OneNode(), Options());
+  ClairvoyantSchedule s = ScheduleClairvoyant(t, RoomyPolicy(), OneNode(), Options());
   EXPECT_EQ(s.violations, 0);
   EXPECT_TRUE(s.placements[0].on_aci);
   EXPECT_FALSE(s.placements[1].on_aci);
@@ -92,7 +82,7 @@ TEST(ClairvoyantTest, ShortBudgetsGoFirstAndABurstThatCannotMeetOneIsAViolation)
   // sooner than the node frees) and misses its budget.
   const Trace both = {Job(absl::ZeroDuration(), absl::Seconds(100), absl::Seconds(10)),
                       Job(absl::ZeroDuration(), absl::Seconds(100), absl::Seconds(10))};
-  s = ScheduleClairvoyant(both, Roomy(), OneNode(), Options());
+  s = ScheduleClairvoyant(both, RoomyPolicy(), OneNode(), Options());
   EXPECT_EQ(s.violations, 1);
   EXPECT_EQ(s.violations_on_aci, 1);
   EXPECT_EQ(s.violations_short_budget, 1);
@@ -106,7 +96,7 @@ TEST(ClairvoyantTest, AGroupLimitKeepsAJobOnTheVmPoolPastItsBudget) {
   const Trace t = {Job(absl::ZeroDuration(), absl::Seconds(1000), absl::Seconds(30)),
                    Job(absl::Seconds(1), absl::Seconds(100), absl::Seconds(30)),
                    Job(absl::Seconds(2), absl::Seconds(100), absl::Seconds(30))};
-  spillway::v1::Policy p = Roomy();
+  spillway::v1::Policy p = RoomyPolicy();
   ClairvoyantSchedule s = ScheduleClairvoyant(t, p, OneNode(), Options());
   EXPECT_EQ(s.bursts, 2);
   EXPECT_EQ(s.violations, 0);
@@ -122,7 +112,7 @@ TEST(ClairvoyantTest, AGroupLimitKeepsAJobOnTheVmPoolPastItsBudget) {
   EXPECT_EQ(s.aci_spend_micro_usd, Cost(absl::Seconds(120)));
 
   // The create quota does the same.
-  p = Roomy();
+  p = RoomyPolicy();
   p.set_aci_creates_per_5min(1);
   s = ScheduleClairvoyant(t, p, OneNode(), Options());
   EXPECT_EQ(s.bursts, 1);
@@ -135,7 +125,7 @@ TEST(ClairvoyantTest, ALimitDelaysABurstWithinItsBudget) {
   const Trace t = {Job(absl::ZeroDuration(), absl::Seconds(1000), absl::Seconds(30)),
                    Job(absl::Seconds(1), absl::Seconds(5), absl::Seconds(30)),
                    Job(absl::Seconds(2), absl::Seconds(100), absl::Seconds(60))};
-  spillway::v1::Policy p = Roomy();
+  spillway::v1::Policy p = RoomyPolicy();
   p.set_aci_max_groups(1);
   const ClairvoyantSchedule s = ScheduleClairvoyant(t, p, OneNode(), Options());
   EXPECT_EQ(s.bursts, 2);
@@ -158,9 +148,10 @@ TEST(ClairvoyantTest, EjectionBurstsACheapJobToKeepADearOneOnTheNode) {
   // evicting the short one to ACI instead costs 120 s of ACI rather than 3620 s.
   const Trace t = {Job(absl::ZeroDuration(), absl::Seconds(100), absl::Seconds(60)),
                    Job(absl::Seconds(5), absl::Seconds(3600), absl::Seconds(60))};
-  const ClairvoyantSchedule greedy = ScheduleClairvoyant(t, Roomy(), OneNode(), Options(false));
+  const ClairvoyantSchedule greedy =
+      ScheduleClairvoyant(t, RoomyPolicy(), OneNode(), Options(false));
   EXPECT_EQ(greedy.aci_spend_micro_usd, Cost(absl::Seconds(3620)));
-  const ClairvoyantSchedule best = ScheduleClairvoyant(t, Roomy(), OneNode(), Options());
+  const ClairvoyantSchedule best = ScheduleClairvoyant(t, RoomyPolicy(), OneNode(), Options());
   EXPECT_EQ(best.greedy_aci_spend_micro_usd, greedy.aci_spend_micro_usd);
   EXPECT_EQ(best.aci_spend_micro_usd, Cost(absl::Seconds(120)));
   EXPECT_EQ(best.violations, 0);
@@ -175,9 +166,10 @@ TEST(ClairvoyantTest, LandingBurstsOneJobToKeepTwoOnTheNode) {
   const Trace t = {Job(absl::ZeroDuration(), absl::Seconds(200), absl::Seconds(60)),
                    Job(absl::Seconds(5), absl::Seconds(100), absl::Seconds(60)),
                    Job(absl::Seconds(110), absl::Seconds(100), absl::Seconds(60))};
-  const ClairvoyantSchedule greedy = ScheduleClairvoyant(t, Roomy(), OneNode(), Options(false));
+  const ClairvoyantSchedule greedy =
+      ScheduleClairvoyant(t, RoomyPolicy(), OneNode(), Options(false));
   EXPECT_EQ(greedy.aci_spend_micro_usd, 2 * Cost(absl::Seconds(120)));
-  const ClairvoyantSchedule best = ScheduleClairvoyant(t, Roomy(), OneNode(), Options());
+  const ClairvoyantSchedule best = ScheduleClairvoyant(t, RoomyPolicy(), OneNode(), Options());
   EXPECT_EQ(best.aci_spend_micro_usd, Cost(absl::Seconds(220)));
   EXPECT_LT(best.aci_spend_micro_usd, greedy.aci_spend_micro_usd);
   EXPECT_EQ(best.violations, 0);
@@ -248,7 +240,7 @@ void ExpectWithinLimits(const Trace& t, const spillway::v1::Policy& p, const Ref
 }
 
 TEST(ClairvoyantTest, RandomTracesKeepEveryLimitAndImprovingNeverCostsMore) {
-  spillway::v1::Policy p = Roomy();
+  spillway::v1::Policy p = RoomyPolicy();
   p.set_aci_max_groups(3);
   p.set_aci_max_cores(4);
   p.set_aci_creates_per_5min(3);
@@ -276,9 +268,9 @@ TEST(ClairvoyantTest, LowerBoundNeverExceedsTheClairvoyantSpendOnRandomTraces) {
   for (uint64_t seed = 1; seed <= 200; ++seed) {
     SCOPED_TRACE(seed);
     const Trace t = RandomTrace(seed, /*short_budgets=*/false);
-    const ClairvoyantSchedule s = ScheduleClairvoyant(t, Roomy(), TwoNodes(), Options());
+    const ClairvoyantSchedule s = ScheduleClairvoyant(t, RoomyPolicy(), TwoNodes(), Options());
     ASSERT_EQ(s.violations, 0);
-    const Reference lb = AciSpendLowerBound(t, Roomy(), TwoNodes());
+    const Reference lb = AciSpendLowerBound(t, RoomyPolicy(), TwoNodes());
     EXPECT_LE(lb.aci_spend_lower_bound_micro_usd, s.aci_spend_micro_usd);
     if (s.aci_spend_micro_usd < s.greedy_aci_spend_micro_usd) ++improved;
   }
