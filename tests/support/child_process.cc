@@ -26,12 +26,6 @@ int ExitCodeOf(int status) {
 absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(
     const std::vector<std::string>& argv, const std::string& out_path,
     const std::string& err_path) {
-  // Everything the child needs is prepared before fork: after it (the test has gRPC threads)
-  // only async-signal-safe calls are allowed.
-  std::vector<std::string> args = argv;
-  std::vector<char*> raw;
-  for (std::string& a : args) raw.push_back(a.data());
-  raw.push_back(nullptr);
   const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (out < 0 || err < 0) {
@@ -39,6 +33,26 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(
     if (err >= 0) close(err);
     return absl::InternalError(absl::StrCat("cannot create ", out_path, " / ", err_path));
   }
+  return Spawn(argv, out, err);
+}
+
+absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::StartAppendingTo(
+    const std::vector<std::string>& argv, const std::string& log_path) {
+  // One open file for both streams (a shared offset: neither overwrites the other); O_APPEND keeps
+  // what earlier runs wrote.
+  const int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (log < 0) return absl::InternalError(absl::StrCat("cannot open ", log_path));
+  return Spawn(argv, log, log);
+}
+
+absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(
+    const std::vector<std::string>& argv, int out, int err) {
+  // Everything the child needs is prepared before fork: after it (the test has gRPC threads)
+  // only async-signal-safe calls are allowed.
+  std::vector<std::string> args = argv;
+  std::vector<char*> raw;
+  for (std::string& a : args) raw.push_back(a.data());
+  raw.push_back(nullptr);
   const pid_t parent = getpid();
   const pid_t pid = fork();
   if (pid == 0) {
@@ -50,15 +64,13 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(
     _exit(127);
   }
   close(out);
-  close(err);
+  if (err != out) close(err);
   if (pid < 0) return absl::InternalError("fork failed");
   return std::unique_ptr<ChildProcess>(new ChildProcess(pid));
 }
 
 ChildProcess::~ChildProcess() {
-  if (ExitCode().has_value()) return;
-  kill(pid_, SIGTERM);
-  WaitForExit(absl::Seconds(20));  // SIGKILLs and reaps it if SIGTERM was not enough.
+  Signal(SIGTERM, absl::Seconds(20));  // SIGKILLs and reaps it if SIGTERM was not enough.
 }
 
 std::optional<int> ChildProcess::ExitCode() {
@@ -75,6 +87,16 @@ std::optional<int> ChildProcess::WaitForExit(absl::Duration timeout) {
   waitpid(pid_, &status, 0);
   exit_code_ = ExitCodeOf(status);
   return std::nullopt;
+}
+
+std::optional<int> ChildProcess::Signal(int signal, absl::Duration timeout) {
+  if (!ExitCode().has_value()) kill(pid_, signal);
+  return WaitForExit(timeout);
+}
+
+std::optional<int> ChildProcess::Kill() {
+  // SIGKILL cannot be caught, so the deadline only guards against a child stuck in the kernel.
+  return Signal(SIGKILL, absl::Seconds(20));
 }
 
 ChildResult RunChild(const std::vector<std::string>& argv, const std::string& dir,

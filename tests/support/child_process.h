@@ -23,15 +23,28 @@ class ChildProcess {
   static absl::StatusOr<std::unique_ptr<ChildProcess>> Start(const std::vector<std::string>& argv,
                                                              const std::string& out_path,
                                                              const std::string& err_path);
+  // Like Start, but stdout and stderr both go to `log_path`, appended to: one log for every run
+  // of a program the test restarts (a test can look for what the latest run wrote after an offset).
+  static absl::StatusOr<std::unique_ptr<ChildProcess>> StartAppendingTo(
+      const std::vector<std::string>& argv, const std::string& log_path);
   ~ChildProcess();  // SIGTERM unless it has exited, then reaps it.
 
   // The exit code once it has exited (a signal death counts as 128 + signal); else nullopt.
   std::optional<int> ExitCode();
   // Waits up to `timeout` for the exit; SIGKILLs it and returns nullopt when it did not come.
   std::optional<int> WaitForExit(absl::Duration timeout);
+  // Sends `signal` unless it has exited, then waits as WaitForExit does (SIGKILL after `timeout`):
+  // it has been reaped on return, so its pid is never signalled again.
+  std::optional<int> Signal(int signal, absl::Duration timeout);
+  // SIGKILL and reap: for a test that crashes the child on purpose.
+  std::optional<int> Kill();
 
  private:
   explicit ChildProcess(pid_t pid) : pid_(pid) {}
+  // Forks and execs `argv` with `out` and `err` (may be the same fd) as stdout and stderr; closes
+  // them in the parent.
+  static absl::StatusOr<std::unique_ptr<ChildProcess>> Spawn(const std::vector<std::string>& argv,
+                                                             int out, int err);
   pid_t pid_;
   std::optional<int> exit_code_;
 };
