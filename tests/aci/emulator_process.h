@@ -1,29 +1,24 @@
 // Starts the real aci-emulator binary (a data dependency) on a free loopback port for a test, and
-// talks to its test-only endpoints. The child gets SIGTERM when the test process dies.
+// talks to its test-only endpoints (tests/support/child_process.h runs it: it gets SIGTERM when
+// the test process dies).
 #ifndef SPILLWAY_TESTS_ACI_EMULATOR_PROCESS_H_
 #define SPILLWAY_TESTS_ACI_EMULATOR_PROCESS_H_
-
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
-#include "common/clock.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "backends/aci/curl_http_client.h"
+#include "common/poll.h"
+#include "tests/support/child_process.h"
 
 namespace spillway {
 
@@ -37,41 +32,36 @@ class EmulatorProcess {
         absl::StrCat(srcdir ? srcdir : ".", "/", workspace ? workspace : "spillway",
                      "/tools/aci-emulator/aci-emulator");
     std::vector<std::string> args = {binary, "--port=0", "--host=127.0.0.1"};
-    // Container output goes under the test's own temp dir (Bazel cleans it up).
+    // Container output goes under the test's own temp dir (Bazel cleans it up); the emulator's
+    // stdout (its banner) and stderr go next to it.
     const char* tmp = std::getenv("TEST_TMPDIR");
     std::string log_dir = absl::StrCat(tmp ? tmp : "/tmp", "/aci-emulator-XXXXXX");
-    if (mkdtemp(log_dir.data()) != nullptr) args.push_back("--log_dir=" + log_dir);
+    if (mkdtemp(log_dir.data()) == nullptr) return absl::InternalError("mkdtemp " + log_dir);
+    args.push_back("--log_dir=" + log_dir);
     args.insert(args.end(), flags.begin(), flags.end());
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0) return absl::InternalError("pipe");
-    const pid_t parent = getpid();
-    const pid_t pid = fork();
-    if (pid < 0) return absl::InternalError("fork");
-    if (pid == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGTERM);
-      if (getppid() != parent) _exit(1);
-      dup2(fds[1], 1);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    close(fds[1]);
-    auto process = std::unique_ptr<EmulatorProcess>(new EmulatorProcess(pid));
+    const std::string out = log_dir + ".out";
+    const std::string err = log_dir + ".err";
+    absl::StatusOr<std::unique_ptr<ChildProcess>> child = ChildProcess::Start(args, out, err);
+    if (!child.ok()) return child.status();
+    auto process = std::unique_ptr<EmulatorProcess>(new EmulatorProcess(*std::move(child)));
+    // The banner is one line on stdout; the exit is checked before the read so that a banner
+    // written just before exiting is still seen.
     std::string line;
-    const absl::Time deadline = RealClock::Get()->Now() + absl::Seconds(30);
-    while (line.find('\n') == std::string::npos) {
-      const int64_t left_ms = absl::ToInt64Milliseconds(deadline - RealClock::Get()->Now());
-      if (left_ms <= 0) return absl::DeadlineExceededError("emulator did not print its port");
-      pollfd p{fds[0], POLLIN, 0};
-      if (poll(&p, 1, static_cast<int>(left_ms)) <= 0) continue;
-      char buf[256];
-      const ssize_t n = read(fds[0], buf, sizeof(buf));
-      if (n <= 0) return absl::InternalError("emulator exited before printing its port");
-      line.append(buf, n);
+    const bool printed_or_exited = PollUntil(
+        [&] {
+          const bool exited = process->child_->ExitCode().has_value();
+          line = ReadFileOrEmpty(out);
+          return exited || line.find('\n') != std::string::npos;
+        },
+        absl::Seconds(30));
+    if (!printed_or_exited) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("emulator did not print its port: ", ReadFileOrEmpty(err)));
     }
-    close(fds[0]);
+    if (line.find('\n') == std::string::npos) {
+      return absl::InternalError(
+          absl::StrCat("emulator exited before printing its port: ", ReadFileOrEmpty(err)));
+    }
     const size_t at = line.find("http://");
     const size_t colon = line.find(':', at + 7);
     const size_t end = line.find_first_not_of("0123456789", colon + 1);
@@ -82,12 +72,6 @@ class EmulatorProcess {
     }
     process->base_url_ = absl::StrCat("http://127.0.0.1:", port);
     return process;
-  }
-
-  ~EmulatorProcess() {
-    kill(pid_, SIGTERM);
-    int status = 0;
-    waitpid(pid_, &status, 0);
   }
 
   const std::string& base_url() const { return base_url_; }
@@ -117,8 +101,8 @@ class EmulatorProcess {
   }
 
  private:
-  explicit EmulatorProcess(pid_t pid) : pid_(pid) {}
-  const pid_t pid_;
+  explicit EmulatorProcess(std::unique_ptr<ChildProcess> child) : child_(std::move(child)) {}
+  const std::unique_ptr<ChildProcess> child_;  // SIGTERMed and reaped on destruction.
   std::string base_url_;
   CurlHttpClient http_;
 };

@@ -7,11 +7,7 @@
 #define SPILLWAY_TESTS_AGENT_AGENT_CLUSTER_H_
 
 #include <grpcpp/grpcpp.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <functional>
 #include <map>
@@ -32,6 +28,7 @@
 #include "scheduler/model/policy.h"
 #include "server/spillwayd.h"
 #include "store/event_store.h"
+#include "tests/support/child_process.h"
 #include "tests/support/job_calls.h"
 
 namespace spillway {
@@ -100,7 +97,7 @@ class AgentCluster {
   }
 
   ~AgentCluster() {
-    for (auto& [node, pid] : agents_) Signal(pid, SIGKILL);
+    for (auto& [node, agent] : agents_) agent->Kill();
     agents_.clear();
     daemon_->Shutdown();
     reaper_.KillAll();
@@ -119,7 +116,8 @@ class AgentCluster {
     return work_dirs_[node_id] = dir;
   }
 
-  // Starts spillway-agent for `node_id` (2 vCPU / 4 GiB declared); stderr goes to agent.log.
+  // Starts spillway-agent for `node_id` (2 vCPU / 4 GiB declared); its stdout and stderr are
+  // appended to agent.log (one log across restarts of the agent, see AgentLog).
   void StartAgent(const std::string& node_id, int64_t cpu_millis = 2000,
                   const std::vector<std::string>& extra_flags = {}) {
     const std::string work_dir = WorkDir(node_id);
@@ -134,28 +132,19 @@ class AgentCluster {
         absl::StrCat("--heartbeat_interval=", absl::FormatDuration(kHeartbeatInterval)),
     };
     args.insert(args.end(), extra_flags.begin(), extra_flags.end());
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const std::string log = work_dir + "/agent.log";
-    const pid_t pid = fork();
-    if (pid == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGKILL);  // Never outlive a crashed test.
-      const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      if (fd >= 0) {
-        dup2(fd, 1);
-        dup2(fd, 2);
-      }
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    agents_[node_id] = pid;
+    absl::StatusOr<std::unique_ptr<ChildProcess>> agent =
+        ChildProcess::StartAppendingTo(args, work_dir + "/agent.log");
+    ASSERT_TRUE(agent.ok()) << agent.status();
+    agents_[node_id] = *std::move(agent);
   }
 
+  // Sends `signal` to `node_id`'s agent and reaps it; one that outlives the deadline is a failure
+  // (and gets SIGKILL).
   void KillAgent(const std::string& node_id, int signal = SIGKILL) {
     auto it = agents_.find(node_id);
     if (it == agents_.end()) return;
-    Signal(it->second, signal);
+    EXPECT_TRUE(it->second->Signal(signal, absl::Seconds(30)).has_value())
+        << node_id << "'s agent did not exit on signal " << signal;
     agents_.erase(it);
   }
 
@@ -235,12 +224,6 @@ class AgentCluster {
   }
 
  private:
-  static void Signal(pid_t pid, int signal) {
-    kill(pid, signal);
-    int status = 0;
-    waitpid(pid, &status, 0);
-  }
-
   TaskReaper reaper_;  // First member: destroyed last.
   const std::string store_dir_;
   std::unique_ptr<EventStore> store_;  // Outlives daemon_ (declared before it).
@@ -249,7 +232,7 @@ class AgentCluster {
   absl::Status start_status_;
   std::unique_ptr<spillway::v1::JobService::Stub> jobs_;
   std::unique_ptr<spillway::v1::AdminService::Stub> admin_;
-  std::map<std::string, pid_t> agents_;
+  std::map<std::string, std::unique_ptr<ChildProcess>> agents_;
   std::map<std::string, std::string> work_dirs_;
 };
 

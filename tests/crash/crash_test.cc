@@ -3,18 +3,15 @@
 // points and restarted on the same data_dir. Afterwards every acknowledged job exists exactly once,
 // no job ever had two live attempts, and no ACI group is left without its live attempt.
 #include <grpcpp/grpcpp.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
-#include <fcntl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <random>
 #include <set>
 #include <thread>
@@ -22,14 +19,13 @@
 #include "absl/strings/str_cat.h"
 #include "common/poll.h"
 #include "tests/aci/emulator_process.h"
+#include "tests/support/child_process.h"
 #include "google/protobuf/util/time_util.h"
 #include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "proto/spillway/v1/admin.grpc.pb.h"
 #include "proto/spillway/v1/jobs.grpc.pb.h"
-
-extern char** environ;
 
 namespace spillway {
 namespace {
@@ -60,22 +56,17 @@ class Daemon {
     const std::string log = absl::StrCat(data_dir_, ".log");
     std::vector<std::string> args = {g_spillwayd, grpc, data, "--metrics_address="};
     args.insert(args.end(), extra_.begin(), extra_.end());
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    ASSERT_EQ(posix_spawn(&pid_, g_spillwayd, &actions, nullptr, argv.data(), environ), 0);
-    posix_spawn_file_actions_destroy(&actions);
+    // Appended: one log across the restarts.
+    absl::StatusOr<std::unique_ptr<ChildProcess>> process =
+        ChildProcess::StartAppendingTo(args, log);
+    ASSERT_TRUE(process.ok()) << process.status();
+    process_ = *std::move(process);
   }
 
   void Kill() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-    pid_ = -1;
+    if (process_ == nullptr) return;
+    process_->Kill();
+    process_.reset();
   }
 
   std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
@@ -84,7 +75,7 @@ class Daemon {
   std::string data_dir_;
   int port_;
   std::vector<std::string> extra_;
-  pid_t pid_ = -1;
+  std::unique_ptr<ChildProcess> process_;
 };
 
 spillway::v1::JobSpec Spec(const std::string& key, int i) {
