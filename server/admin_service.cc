@@ -30,12 +30,15 @@ absl::StatusOr<std::string> CallerOf(const grpc::CallbackServerContext& context)
 
 }  // namespace
 
-AdminServiceImpl::AdminServiceImpl(EventLoop* loop) : loop_(loop) {}
+AdminServiceImpl::AdminServiceImpl(EventLoop* loop, CallLimiter* calls)
+    : loop_(loop), calls_(calls) {}
 
 grpc::ServerUnaryReactor* AdminServiceImpl::GetPolicy(
     grpc::CallbackServerContext* context, const spillway::v1::GetPolicyRequest* /*request*/,
     spillway::v1::GetPolicyResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  bool admitted = false;
+  grpc::ServerUnaryReactor* reactor = StartCall(calls_, context, &admitted);
+  if (!admitted) return reactor;
   PostOrFinish(*loop_, reactor, [response, reactor](LoopContext& ctx) {
     *response->mutable_policy() = ctx.core().policy();
     for (const spillway::v1::PolicyChange& change : ctx.core().policy_history()) {
@@ -49,7 +52,9 @@ grpc::ServerUnaryReactor* AdminServiceImpl::GetPolicy(
 grpc::ServerUnaryReactor* AdminServiceImpl::UpdatePolicy(
     grpc::CallbackServerContext* context, const spillway::v1::UpdatePolicyRequest* request,
     spillway::v1::UpdatePolicyResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  bool admitted = false;
+  grpc::ServerUnaryReactor* reactor = StartCall(calls_, context, &admitted);
+  if (!admitted) return reactor;
   if (!request->has_policy()) {
     FinishWith(reactor, absl::InvalidArgumentError("policy: is required (the full policy)"));
     return reactor;
@@ -96,7 +101,9 @@ grpc::ServerUnaryReactor* AdminServiceImpl::UpdatePolicy(
 grpc::ServerUnaryReactor* AdminServiceImpl::GetCluster(
     grpc::CallbackServerContext* context, const spillway::v1::GetClusterRequest* /*request*/,
     spillway::v1::GetClusterResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  bool admitted = false;
+  grpc::ServerUnaryReactor* reactor = StartCall(calls_, context, &admitted);
+  if (!admitted) return reactor;
   PostOrFinish(*loop_, reactor, [response, reactor](LoopContext& ctx) {
     *response = ctx.core().Cluster(ctx.now());
     reactor->Finish(grpc::Status::OK);
@@ -126,7 +133,9 @@ grpc::ServerUnaryReactor* AdminServiceImpl::NodeOperation(grpc::CallbackServerCo
                                                           const spillway::v1::NodeRequest* request,
                                                           spillway::v1::Node* response,
                                                           EventBody body) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  bool admitted = false;
+  grpc::ServerUnaryReactor* reactor = StartCall(calls_, context, &admitted);
+  if (!admitted) return reactor;
   if (absl::Status s = ValidateNodeId("node_id", request->node_id()); !s.ok()) {
     FinishWith(reactor, s);
     return reactor;

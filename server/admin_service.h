@@ -5,6 +5,7 @@
 #define SPILLWAY_SERVER_ADMIN_SERVICE_H_
 
 #include "proto/spillway/v1/admin.grpc.pb.h"
+#include "server/call_limiter.h"
 #include "server/event_loop.h"
 
 namespace spillway {
@@ -14,8 +15,9 @@ inline constexpr char kCallerMetadataKey[] = "x-spillway-caller";
 
 class AdminServiceImpl final : public spillway::v1::AdminService::CallbackService {
  public:
-  // `loop` must outlive the service (and the gRPC server it is registered with).
-  explicit AdminServiceImpl(EventLoop* loop);
+  // `loop` and `calls` (null: no limit on unary calls in progress) must outlive the service (and
+  // the gRPC server it is registered with).
+  explicit AdminServiceImpl(EventLoop* loop, CallLimiter* calls = nullptr);
 
   grpc::ServerUnaryReactor* GetPolicy(grpc::CallbackServerContext* context,
                                       const spillway::v1::GetPolicyRequest* request,
@@ -45,6 +47,7 @@ class AdminServiceImpl final : public spillway::v1::AdminService::CallbackServic
                                           spillway::v1::Node* response, EventBody body);
 
   EventLoop* const loop_;
+  CallLimiter* const calls_;
 };
 
 }  // namespace spillway

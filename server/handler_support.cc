@@ -7,6 +7,13 @@
 
 namespace spillway {
 
+grpc::ServerUnaryReactor* StartCall(CallLimiter* calls, grpc::CallbackServerContext* context,
+                                    bool* admitted) {
+  if (calls != nullptr) return calls->Start(admitted);
+  *admitted = true;
+  return context->DefaultReactor();
+}
+
 void PostOrFinish(EventLoop& loop, grpc::ServerUnaryReactor* reactor, EventLoop::Command command) {
   if (!loop.PostOrRun(std::move(command))) {
     reactor->Finish(ToGrpcStatus(absl::UnavailableError("spillwayd is shutting down")));

@@ -8,9 +8,16 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "server/call_limiter.h"
 #include "server/event_loop.h"
 
 namespace spillway {
+
+// The reactor of a unary call that just began: counted by `calls` (null: no limit), or already
+// finished with UNAVAILABLE when `calls` is at its limit, and then `*admitted` is false and the
+// handler returns it at once.
+grpc::ServerUnaryReactor* StartCall(CallLimiter* calls, grpc::CallbackServerContext* context,
+                                    bool* admitted);
 
 // Posts `command` to the loop (or runs it here when the loop is idle: EventLoop::PostOrRun); when
 // the loop no longer accepts work, finishes the call with UNAVAILABLE instead.

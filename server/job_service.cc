@@ -260,7 +260,9 @@ JobServiceImpl::JobServiceImpl(EventLoop* loop, JobServiceOptions options)
 grpc::ServerUnaryReactor* JobServiceImpl::SubmitJob(grpc::CallbackServerContext* context,
                                                     const spillway::v1::SubmitJobRequest* request,
                                                     spillway::v1::SubmitJobResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  bool admitted = false;
+  grpc::ServerUnaryReactor* reactor = StartCall(options_.calls, context, &admitted);
+  if (!admitted) return reactor;
   if (absl::Status s = ValidateIdempotencyKey(request->idempotency_key()); !s.ok()) {
     FinishWith(reactor, s);
     return reactor;
@@ -305,7 +307,9 @@ grpc::ServerUnaryReactor* JobServiceImpl::SubmitJob(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* JobServiceImpl::GetJob(grpc::CallbackServerContext* context,
                                                  const spillway::v1::GetJobRequest* request,
                                                  Job* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  bool admitted = false;
+  grpc::ServerUnaryReactor* reactor = StartCall(options_.calls, context, &admitted);
+  if (!admitted) return reactor;
   if (absl::Status s = ValidateJobId("id", request->id()); !s.ok()) {
     FinishWith(reactor, s);
     return reactor;
@@ -325,7 +329,9 @@ grpc::ServerUnaryReactor* JobServiceImpl::GetJob(grpc::CallbackServerContext* co
 grpc::ServerUnaryReactor* JobServiceImpl::GetJobLogs(grpc::CallbackServerContext* context,
                                                      const spillway::v1::GetJobLogsRequest* request,
                                                      spillway::v1::GetJobLogsResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  bool admitted = false;
+  grpc::ServerUnaryReactor* reactor = StartCall(options_.calls, context, &admitted);
+  if (!admitted) return reactor;
   if (absl::Status s = ValidateJobId("id", request->id()); !s.ok()) {
     FinishWith(reactor, s);
     return reactor;
@@ -376,7 +382,9 @@ grpc::ServerUnaryReactor* JobServiceImpl::GetJobLogs(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* JobServiceImpl::ListJobs(grpc::CallbackServerContext* context,
                                                    const spillway::v1::ListJobsRequest* request,
                                                    spillway::v1::ListJobsResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  bool admitted = false;
+  grpc::ServerUnaryReactor* reactor = StartCall(options_.calls, context, &admitted);
+  if (!admitted) return reactor;
   if (absl::Status s = ValidateListRequest(*request); !s.ok()) {
     FinishWith(reactor, s);
     return reactor;
@@ -400,7 +408,9 @@ grpc::ServerUnaryReactor* JobServiceImpl::ListJobs(grpc::CallbackServerContext* 
 grpc::ServerUnaryReactor* JobServiceImpl::CancelJob(grpc::CallbackServerContext* context,
                                                     const spillway::v1::CancelJobRequest* request,
                                                     Job* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  bool admitted = false;
+  grpc::ServerUnaryReactor* reactor = StartCall(options_.calls, context, &admitted);
+  if (!admitted) return reactor;
   absl::Status valid = ValidateJobId("id", request->id());
   if (valid.ok()) valid = ValidateText("reason", request->reason(), kMaxReasonBytes);
   if (!valid.ok()) {

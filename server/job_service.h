@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 
 #include "proto/spillway/v1/jobs.grpc.pb.h"
+#include "server/call_limiter.h"
 #include "server/event_loop.h"
 
 namespace spillway {
@@ -30,6 +31,8 @@ struct JobServiceOptions {
   std::function<absl::StatusOr<std::string>(const std::string& node_id, const std::string& job_id,
                                             int attempt)>
       vm_logs;
+  // Bounds the unary calls in progress (not owned; must outlive the service); null: no limit.
+  CallLimiter* calls = nullptr;
 };
 
 class JobServiceImpl final : public spillway::v1::JobService::CallbackService {

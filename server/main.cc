@@ -41,6 +41,9 @@ ABSL_FLAG(absl::Duration, retention, absl::Hours(24),
 ABSL_FLAG(int, max_concurrent_streams, spillway::kDefaultMaxConcurrentStreams,
           "Calls (watch streams included) one client connection may have open at once; more wait "
           "in the client until one ends. Bounds the work a flood queues in spillwayd.");
+ABSL_FLAG(int, max_calls_in_flight, spillway::kDefaultMaxCallsInFlight,
+          "Unary calls spillwayd works on at once over all connections; beyond it a call is "
+          "answered UNAVAILABLE at once (overloaded: retry with backoff).");
 ABSL_FLAG(std::string, config, "",
           "YAML configuration file (see server/spillwayd.example.yaml); empty = built-in default.");
 
@@ -116,6 +119,7 @@ int main(int argc, char** argv) {
         std::make_unique<spillway::GrpcMetricsInterceptorFactory>(&metrics));
   }
   options.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
+  options.max_calls_in_flight = absl::GetFlag(FLAGS_max_calls_in_flight);
   if (FlagOverrides("grpc_address") || config->grpc_address.empty()) {
     options.grpc_address = absl::GetFlag(FLAGS_grpc_address);
   }

@@ -69,6 +69,7 @@ Spillwayd::Spillwayd(Config config, SpillwaydOptions options)
       grpc_address_(ChooseAddress(options, config_)),
       shutdown_grace_(options.shutdown_grace),
       max_concurrent_streams_(options.max_concurrent_streams),
+      calls_(options.max_calls_in_flight),
       extra_services_(options.extra_services),
       store_(options.store),
       recovery_timeout_(options.recovery_timeout),
@@ -118,6 +119,7 @@ Spillwayd::Spillwayd(Config config, SpillwaydOptions options)
   loop_ = std::make_unique<EventLoop>(std::make_unique<Core>(std::move(core_config)),
                                       std::move(backends), clock_, options.loop, committer);
   JobServiceOptions job_options = options.job_service;
+  job_options.calls = &calls_;
   if (vm_pool_backend_ != nullptr && !job_options.vm_logs) {
     VmPoolBackend* pool = vm_pool_backend_;
     job_options.vm_logs = [pool](const std::string& node, const std::string& job, int attempt) {
@@ -129,10 +131,14 @@ Spillwayd::Spillwayd(Config config, SpillwaydOptions options)
     job_options.aci_logs = [aci](const std::string& group) { return aci->FetchLogs(group, ""); };
   }
   job_service_ = std::make_unique<JobServiceImpl>(loop_.get(), std::move(job_options));
-  admin_service_ = std::make_unique<AdminServiceImpl>(loop_.get());
+  admin_service_ = std::make_unique<AdminServiceImpl>(loop_.get(), &calls_);
   if (max_concurrent_streams_ < 1 && init_status_.ok()) {
     init_status_ = absl::InvalidArgumentError(
         absl::StrCat("max_concurrent_streams: must be at least 1, got ", max_concurrent_streams_));
+  }
+  if (options.max_calls_in_flight < 1 && init_status_.ok()) {
+    init_status_ = absl::InvalidArgumentError(
+        absl::StrCat("max_calls_in_flight: must be at least 1, got ", options.max_calls_in_flight));
   }
 }
 

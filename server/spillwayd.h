@@ -30,6 +30,7 @@
 #include "backends/backend.h"
 #include "common/clock.h"
 #include "server/admin_service.h"
+#include "server/call_limiter.h"
 #include "server/config.h"
 #include "server/event_loop.h"
 #include "server/job_service.h"
@@ -42,6 +43,8 @@ inline constexpr char kDefaultGrpcAddress[] = "127.0.0.1:50051";
 inline constexpr int kMaxReceiveMessageBytes = 4 * 1024 * 1024;
 // SpillwaydOptions::max_concurrent_streams by default (Go's HTTP/2 server uses 250).
 inline constexpr int kDefaultMaxConcurrentStreams = 256;
+// SpillwaydOptions::max_calls_in_flight by default.
+inline constexpr int kDefaultMaxCallsInFlight = 1024;
 
 struct SpillwaydOptions {
   // Where to listen; wins over config.grpc_address. Both empty: kDefaultGrpcAddress.
@@ -76,6 +79,9 @@ struct SpillwaydOptions {
   // operation per completion). Without the bound, a 100 ms stall at half load left spillwayd
   // answering in seconds for seconds (tests/bench/grpc_load_bench, phase 3). Must be >= 1.
   int max_concurrent_streams = kDefaultMaxConcurrentStreams;
+  // Unary calls spillwayd works on at once over all connections (server/call_limiter.h); beyond
+  // it a call is answered UNAVAILABLE at once ("overloaded ... retry with backoff"). Must be >= 1.
+  int max_calls_in_flight = kDefaultMaxCallsInFlight;
 };
 
 // The backends `config` describes: the simulated VM pool, and the ARM-backed ACI when
@@ -115,6 +121,8 @@ class Spillwayd {
   // The agent-backed VM pool when configured, else null.
   VmPoolBackend* vm_pool_backend() const { return vm_pool_backend_; }
   const Config& config() const { return config_; }
+  // The unary calls in progress, and those turned away (SpillwaydOptions::max_calls_in_flight).
+  const CallLimiter& calls() const { return calls_; }
 
  private:
   const Config config_;
@@ -122,6 +130,7 @@ class Spillwayd {
   const std::string grpc_address_;
   const absl::Duration shutdown_grace_;
   const int max_concurrent_streams_;
+  CallLimiter calls_;
   std::unique_ptr<EventLoop> loop_;
   std::unique_ptr<JobServiceImpl> job_service_;
   std::unique_ptr<AdminServiceImpl> admin_service_;

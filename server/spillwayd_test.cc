@@ -6,9 +6,12 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/synchronization/notification.h"
 #include "common/clock.h"
+#include "common/poll.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "proto/spillway/v1/admin.grpc.pb.h"
@@ -433,14 +436,84 @@ TEST_F(SpillwaydTest, OneConnectionHasAtMostMaxConcurrentStreamsOpen) {
   readers[1]->Finish();
 }
 
-TEST_F(SpillwaydTest, MaxConcurrentStreamsMustBePositive) {
+TEST_F(SpillwaydTest, CallsBeyondMaxCallsInFlightAreTurnedAwayAtOnce) {
   SimulatedClock clock;
   SpillwaydOptions options = LocalOptions(&clock);
-  options.max_concurrent_streams = 0;
-  Spillwayd daemon(DefaultConfig(), std::move(options));
-  const absl::Status s = daemon.Start();
-  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
-  EXPECT_THAT(std::string(s.message()), HasSubstr("max_concurrent_streams"));
+  options.max_calls_in_flight = 1;
+  // GetJobLogs holds its call open while it fetches: until the test lets it go.
+  absl::Notification fetching;
+  absl::Notification release;
+  options.job_service.vm_logs = [&](const std::string&, const std::string&,
+                                    int) -> absl::StatusOr<std::string> {
+    fetching.Notify();
+    release.WaitForNotification();
+    return std::string("hello\n");
+  };
+  Spillwayd limited(DefaultConfig(), std::move(options));
+  ASSERT_TRUE(limited.Start().ok());
+  limited.loop().Sync();  // The simulated nodes register.
+  auto stub = JobService::NewStub(
+      grpc::CreateChannel(limited.address(), grpc::InsecureChannelCredentials()));
+  const auto submit = [&stub](const std::string& name) {
+    grpc::ClientContext context;
+    spillway::v1::SubmitJobRequest request;
+    *request.mutable_spec() = Spec(name);
+    spillway::v1::SubmitJobResponse response;
+    return stub->SubmitJob(&context, request, &response);
+  };
+  spillway::v1::SubmitJobResponse first;
+  {
+    grpc::ClientContext context;
+    spillway::v1::SubmitJobRequest request;
+    *request.mutable_spec() = Spec("held");
+    ASSERT_TRUE(stub->SubmitJob(&context, request, &first).ok());
+  }
+  limited.loop().AdvanceAndSync(absl::Seconds(5));  // It runs on a VM node: it has logs.
+
+  grpc::Status logs_status;
+  spillway::v1::GetJobLogsResponse logs;
+  std::thread held([&] {
+    grpc::ClientContext context;
+    spillway::v1::GetJobLogsRequest request;
+    request.set_id(first.job().id());
+    logs_status = stub->GetJobLogs(&context, request, &logs);
+  });
+  ASSERT_TRUE(fetching.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  EXPECT_EQ(limited.calls().in_progress(), 1);
+
+  const grpc::Status turned_away = submit("second");
+  EXPECT_EQ(turned_away.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(turned_away.error_message(), HasSubstr("overloaded"));
+  EXPECT_THAT(turned_away.error_message(), HasSubstr("max_calls_in_flight"));
+  EXPECT_EQ(limited.calls().rejected(), 1);
+  // Nothing of it reached the core: the held job is the only one.
+  limited.loop().RunAndWait([](LoopContext& ctx) {
+    std::string next;
+    EXPECT_EQ(ctx.core().ListJobs(JobFilter{}, "", 100, &next).size(), 1u);
+  });
+
+  release.Notify();
+  held.join();
+  EXPECT_TRUE(logs_status.ok()) << logs_status.error_message();
+  EXPECT_EQ(logs.content(), "hello\n");
+  // gRPC lets go of a call (OnDone) just after the client has its answer.
+  ASSERT_TRUE(PollUntil([&] { return limited.calls().in_progress() == 0; }, absl::Seconds(30),
+                        absl::Milliseconds(1)));
+  EXPECT_TRUE(submit("third").ok());
+  EXPECT_EQ(limited.calls().rejected(), 1);
+}
+
+TEST_F(SpillwaydTest, ConnectionAndCallLimitsMustBePositive) {
+  for (const std::string field : {"max_concurrent_streams", "max_calls_in_flight"}) {
+    SimulatedClock clock;
+    SpillwaydOptions options = LocalOptions(&clock);
+    (field == "max_calls_in_flight" ? options.max_calls_in_flight
+                                    : options.max_concurrent_streams) = 0;
+    Spillwayd daemon(DefaultConfig(), std::move(options));
+    const absl::Status s = daemon.Start();
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+    EXPECT_THAT(std::string(s.message()), HasSubstr(field));
+  }
 }
 
 TEST_F(SpillwaydTest, ShutdownEndsWatchesWithUnavailable) {
