@@ -391,7 +391,8 @@ TEST_F(SpillwaydTest, OneConnectionHasAtMostMaxConcurrentStreamsOpen) {
   // A call the daemon answers at once (NOT_FOUND), unless it cannot start within `timeout`.
   const auto get = [](JobService::Stub& stub, absl::Duration timeout) {
     grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+    // gRPC deadlines are wall-clock time whatever clock the daemon runs on.
+    context.set_deadline(absl::ToChronoTime(RealClock::Get()->Now() + timeout));
     spillway::v1::GetJobRequest request;
     request.set_id("job-none");
     spillway::v1::Job job;
