@@ -14,6 +14,8 @@
 #include "common/poll.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "metrics/grpc_metrics_interceptor.h"
+#include "metrics/spillway_metrics.h"
 #include "proto/spillway/v1/admin.grpc.pb.h"
 #include "proto/spillway/v1/jobs.grpc.pb.h"
 #include "scheduler/model/policy.h"
@@ -441,6 +443,8 @@ TEST_F(SpillwaydTest, CallsBeyondMaxCallsInFlightAreTurnedAwayAtOnce) {
   SimulatedClock clock;
   SpillwaydOptions options = LocalOptions(&clock);
   options.max_calls_in_flight = 1;
+  SpillwayMetrics metrics;  // What operators see of it.
+  options.interceptors.push_back(std::make_unique<GrpcMetricsInterceptorFactory>(&metrics));
   // GetJobLogs holds its call open while it fetches: until the test lets it go.
   absl::Notification fetching;
   absl::Notification release;
@@ -487,6 +491,10 @@ TEST_F(SpillwaydTest, CallsBeyondMaxCallsInFlightAreTurnedAwayAtOnce) {
   EXPECT_THAT(turned_away.error_message(), HasSubstr("overloaded"));
   EXPECT_THAT(turned_away.error_message(), HasSubstr("max_calls_in_flight"));
   EXPECT_EQ(limited.calls().rejected(), 1);
+  // Counted before its status was sent: an UNAVAILABLE, which the error-rate alert (ops/) counts.
+  EXPECT_THAT(metrics.SerializeText(),
+              HasSubstr("spillway_grpc_requests_total{code=\"UNAVAILABLE\",method=\"spillway.v1."
+                        "JobService/SubmitJob\"} 1\n"));
   // Nothing of it reached the core: the held job is the only one.
   limited.loop().RunAndWait([](LoopContext& ctx) {
     std::string next;
