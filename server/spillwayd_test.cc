@@ -47,6 +47,25 @@ SpillwaydOptions LocalOptions(SimulatedClock* clock) {
   return options;
 }
 
+// Submits Spec(name) over `stub`.
+grpc::Status SubmitOver(JobService::Stub& stub, const std::string& name,
+                        spillway::v1::SubmitJobResponse* response) {
+  grpc::ClientContext context;
+  spillway::v1::SubmitJobRequest request;
+  *request.mutable_spec() = Spec(name);
+  return stub.SubmitJob(&context, request, response);
+}
+
+// Cancels a watch and reads it to its end: its final status.
+grpc::Status CancelWatch(grpc::ClientContext& context,
+                         grpc::ClientReader<spillway::v1::JobEvent>& reader) {
+  context.TryCancel();
+  spillway::v1::JobEvent event;
+  while (reader.Read(&event)) {
+  }
+  return reader.Finish();
+}
+
 class SpillwaydTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -234,10 +253,7 @@ TEST_F(SpillwaydTest, WatchReplaysThenStreamsLiveEventsWithoutGaps) {
     ASSERT_TRUE(reader->Read(&event)) << "stream ended before revision " << want;
     EXPECT_EQ(event.revision(), want);
   }
-  context.TryCancel();
-  while (reader->Read(&event)) {
-  }
-  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  EXPECT_EQ(CancelWatch(context, *reader).error_code(), grpc::StatusCode::CANCELLED);
 }
 
 TEST_F(SpillwaydTest, WatchFiltersByJobAndRejectsBadRequests) {
@@ -402,13 +418,8 @@ TEST_F(SpillwaydTest, OneConnectionHasAtMostMaxConcurrentStreamsOpen) {
   };
   auto stub = JobService::NewStub(
       grpc::CreateChannel(limited.address(), grpc::InsecureChannelCredentials()));
-  {
-    grpc::ClientContext context;
-    spillway::v1::SubmitJobRequest submit;
-    *submit.mutable_spec() = Spec("m");
-    spillway::v1::SubmitJobResponse response;
-    ASSERT_TRUE(stub->SubmitJob(&context, submit, &response).ok());
-  }
+  spillway::v1::SubmitJobResponse submitted;
+  ASSERT_TRUE(SubmitOver(*stub, "m", &submitted).ok());
 
   // Two watch streams fill the connection: a third call on it waits for one of them to end.
   grpc::ClientContext contexts[2];
@@ -428,15 +439,9 @@ TEST_F(SpillwaydTest, OneConnectionHasAtMostMaxConcurrentStreamsOpen) {
       grpc::CreateCustomChannel(limited.address(), grpc::InsecureChannelCredentials(), separate));
   EXPECT_EQ(get(*other, absl::Seconds(30)), grpc::StatusCode::NOT_FOUND);
 
-  contexts[0].TryCancel();
-  while (readers[0]->Read(&event)) {
-  }
-  EXPECT_EQ(readers[0]->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  EXPECT_EQ(CancelWatch(contexts[0], *readers[0]).error_code(), grpc::StatusCode::CANCELLED);
   EXPECT_EQ(get(*stub, absl::Seconds(30)), grpc::StatusCode::NOT_FOUND);
-  contexts[1].TryCancel();
-  while (readers[1]->Read(&event)) {
-  }
-  readers[1]->Finish();
+  CancelWatch(contexts[1], *readers[1]);
 }
 
 TEST_F(SpillwaydTest, CallsBeyondMaxCallsInFlightAreTurnedAwayAtOnce) {
@@ -459,20 +464,8 @@ TEST_F(SpillwaydTest, CallsBeyondMaxCallsInFlightAreTurnedAwayAtOnce) {
   limited.loop().Sync();  // The simulated nodes register.
   auto stub = JobService::NewStub(
       grpc::CreateChannel(limited.address(), grpc::InsecureChannelCredentials()));
-  const auto submit = [&stub](const std::string& name) {
-    grpc::ClientContext context;
-    spillway::v1::SubmitJobRequest request;
-    *request.mutable_spec() = Spec(name);
-    spillway::v1::SubmitJobResponse response;
-    return stub->SubmitJob(&context, request, &response);
-  };
   spillway::v1::SubmitJobResponse first;
-  {
-    grpc::ClientContext context;
-    spillway::v1::SubmitJobRequest request;
-    *request.mutable_spec() = Spec("held");
-    ASSERT_TRUE(stub->SubmitJob(&context, request, &first).ok());
-  }
+  ASSERT_TRUE(SubmitOver(*stub, "held", &first).ok());
   limited.loop().AdvanceAndSync(absl::Seconds(5));  // It runs on a VM node: it has logs.
 
   grpc::Status logs_status;
@@ -486,7 +479,8 @@ TEST_F(SpillwaydTest, CallsBeyondMaxCallsInFlightAreTurnedAwayAtOnce) {
   ASSERT_TRUE(fetching.WaitForNotificationWithTimeout(absl::Seconds(30)));
   EXPECT_EQ(limited.calls().in_progress(), 1);
 
-  const grpc::Status turned_away = submit("second");
+  spillway::v1::SubmitJobResponse response;
+  const grpc::Status turned_away = SubmitOver(*stub, "second", &response);
   EXPECT_EQ(turned_away.error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_THAT(turned_away.error_message(), HasSubstr("overloaded"));
   EXPECT_THAT(turned_away.error_message(), HasSubstr("max_calls_in_flight"));
@@ -508,7 +502,7 @@ TEST_F(SpillwaydTest, CallsBeyondMaxCallsInFlightAreTurnedAwayAtOnce) {
   // gRPC lets go of a call (OnDone) just after the client has its answer.
   ASSERT_TRUE(PollUntil([&] { return limited.calls().in_progress() == 0; }, absl::Seconds(30),
                         absl::Milliseconds(1)));
-  EXPECT_TRUE(submit("third").ok());
+  EXPECT_TRUE(SubmitOver(*stub, "third", &response).ok());
   EXPECT_EQ(limited.calls().rejected(), 1);
 }
 
