@@ -30,13 +30,22 @@
 // (stall recovery, skipped by --quick or --stall_ms=0): the same rate for `stall_requests`, with
 // the servers' process stopped (SIGSTOP) for `stall_ms` a quarter in; how long after it resumed the
 // first call was answered within 2 ms again (the backlog drained), how many took longer, the
-// worst. A server whose per-call cost grows with its backlog never catches up here. Targets:
-// ratio >= 0.5, paced p99 <= 2 ms. Exits non-zero if any call failed. Prints
-// "SUMMARY|metric|value|target" lines for make bench.
+// worst. A server whose per-call cost grows with its backlog never catches up here. Phase 4
+// (flood; 2,000 calls with --quick): `flood_connections` connections to spillwayd, each with as
+// many calls open as one connection may have (--max_concurrent_streams), together more than
+// spillwayd works on at once (--max_calls_in_flight): the rate it answers at, its latencies, and
+// the calls it turned away (UNAVAILABLE naming the flag, the only failure this phase allows).
+// Each open-loop line also says how busy the servers' CPU time made one CPU (a call arriving
+// alone costs more than one in a closed loop's batch, so half the closed loop's rate keeps the
+// servers' core far more than half busy) and how often the load generator itself paused for 1 ms
+// or more (its CPU taken, or the whole machine paused: calls due meanwhile go out late and count
+// from their due time). Targets: ratio >= 0.5, paced p99 <= 2 ms. Exits non-zero if any call
+// failed. Prints "SUMMARY|metric|value|target" lines for make bench.
 #include <grpcpp/grpcpp.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -81,6 +90,13 @@ ABSL_FLAG(int, stall_ms, 100,
           "long a quarter into a longer open loop at the same rate; reports how long after it "
           "resumed calls were answered within 2 ms again.");
 ABSL_FLAG(int, stall_requests, 50000, "Open-loop requests per server in phase 3.");
+ABSL_FLAG(int, flood_connections, 8,
+          "Phase 4 (2,000 calls with --quick; skipped by 0): this many connections to spillwayd "
+          "each keep "
+          "as many SubmitJob calls open as it lets one connection (--max_concurrent_streams), "
+          "more than it works on at once (--max_calls_in_flight): what it answers, and how many "
+          "it turns away.");
+ABSL_FLAG(int, flood_requests, 20000, "Calls in phase 4 (answered or turned away).");
 ABSL_FLAG(bool, quick, false, "Small counts, closed loop only (for make test).");
 ABSL_FLAG(std::string, pin, "split",
           "split: the load generator on the first allowed CPU, the servers on the others; "
@@ -141,6 +157,15 @@ struct Stats {
   double switches = 0;       // The servers' context switches per call.
   double client_cpu_us = 0;  // The load generator's CPU time per call.
   std::string last_job_id;   // Of the last call answered.
+  // Calls turned away with UNAVAILABLE (spillwayd's --max_calls_in_flight), counted apart from
+  // `failed` where a phase expects them (CallDriver::Expect).
+  int turned_away = 0;
+  // Open loop: the times the load generator itself did not run for kGeneratorStall or more
+  // between two turns of its send loop (its CPU was taken, or the whole machine paused), the
+  // longest, and their sum. Calls due meanwhile were sent late, and count from their due time.
+  int generator_stalls = 0;
+  absl::Duration longest_generator_stall;
+  absl::Duration generator_stalled;
 
   double Throughput() const { return seconds > 0 ? ok / seconds : 0; }
   absl::Duration Percentile(double p) const {
@@ -161,7 +186,10 @@ struct Stats {
 // turns on every response and the load generator's CPU was as busy as the server's).
 class CallDriver {
  public:
-  CallDriver(JobService::Stub* stub, Clock* clock) : stub_(stub), clock_(clock) {}
+  CallDriver(JobService::Stub* stub, Clock* clock) : stubs_{stub}, clock_(clock) {}
+  // Calls take turns over `stubs` (one connection each: a flood from many clients).
+  CallDriver(std::vector<JobService::Stub*> stubs, Clock* clock)
+      : stubs_(std::move(stubs)), clock_(clock) {}
   ~CallDriver() {
     cq_.Shutdown();
     void* tag = nullptr;
@@ -174,7 +202,8 @@ class CallDriver {
     auto* call = new Call;
     call->scheduled = scheduled;
     call->context.set_deadline(absl::ToChronoTime(clock_->Now() + absl::Seconds(30)));
-    call->reader = stub_->AsyncSubmitJob(&call->context, request_, &cq_);
+    call->reader = stubs_[next_stub_]->AsyncSubmitJob(&call->context, request_, &cq_);
+    next_stub_ = (next_stub_ + 1) % stubs_.size();
     call->reader->Finish(&call->response, &call->status, call);
     ++in_flight_;
   }
@@ -191,6 +220,11 @@ class CallDriver {
     if (status != grpc::CompletionQueue::GOT_EVENT) return false;
     std::unique_ptr<Call> call(static_cast<Call*>(tag));
     --in_flight_;
+    if (ok && expect_turned_away_ && call->status.error_code() == grpc::StatusCode::UNAVAILABLE &&
+        absl::StrContains(call->status.error_message(), "--max_calls_in_flight")) {
+      ++stats_.turned_away;  // Not counted as answered: its latency is not the server's work.
+      return true;
+    }
     (ok && call->status.ok() ? stats_.ok : stats_.failed)++;
     if (ok && call->status.ok()) stats_.last_job_id = call->response.job().id();
     stats_.calls.emplace_back(call->scheduled, clock_->Now() - call->scheduled);
@@ -199,6 +233,9 @@ class CallDriver {
 
   int in_flight() const { return in_flight_; }
   Stats& stats() { return stats_; }
+  // Calls turned away by spillwayd's --max_calls_in_flight count in Stats::turned_away, not as
+  // failures.
+  void ExpectTurnedAway() { expect_turned_away_ = true; }
 
  private:
   struct Call {
@@ -209,8 +246,10 @@ class CallDriver {
     absl::Time scheduled;
   };
 
-  JobService::Stub* const stub_;
+  const std::vector<JobService::Stub*> stubs_;
+  size_t next_stub_ = 0;
   Clock* const clock_;
+  bool expect_turned_away_ = false;
   const SubmitJobRequest request_ = Request();
   grpc::CompletionQueue cq_;
   int in_flight_ = 0;
@@ -218,8 +257,7 @@ class CallDriver {
 };
 
 // Keeps `concurrency` calls in flight until `requests` have completed.
-Stats ClosedLoop(JobService::Stub* stub, int requests, int concurrency, Clock* clock) {
-  CallDriver driver(stub, clock);
+Stats ClosedLoop(CallDriver& driver, int requests, int concurrency, Clock* clock) {
   const absl::Time start = clock->Now();
   int started = 0;
   for (; started < std::min(concurrency, requests); ++started) driver.Start(clock->Now());
@@ -232,6 +270,11 @@ Stats ClosedLoop(JobService::Stub* stub, int requests, int concurrency, Clock* c
   Stats stats = std::move(driver.stats());
   stats.seconds = absl::ToDoubleSeconds(clock->Now() - start);
   return stats;
+}
+
+Stats ClosedLoop(JobService::Stub* stub, int requests, int concurrency, Clock* clock) {
+  CallDriver driver(stub, clock);
+  return ClosedLoop(driver, requests, concurrency, clock);
 }
 
 // Stops a process for a while in the middle of an open loop: a stall such as the host pausing the
@@ -258,6 +301,8 @@ struct Stall {
 
 // The latency target at half load.
 constexpr absl::Duration kSlow = absl::Milliseconds(2);
+// A pause of the open loop's sender at least this long is reported (Stats::generator_stalls).
+constexpr absl::Duration kGeneratorStall = absl::Milliseconds(1);
 
 int SlowAnswers(const Stats& stats) {
   int slow = 0;
@@ -286,8 +331,15 @@ Stats OpenLoop(JobService::Stub* stub, int requests, double per_second, Clock* c
   const absl::Time start = clock->Now();
   const absl::Duration gap = absl::Seconds(1.0 / per_second);
   int sent = 0;
+  absl::Time spun = absl::InfiniteFuture();  // The last turn, if it did not wait on purpose.
   while (sent < requests || driver.in_flight() > 0) {
     const absl::Time now = clock->Now();
+    if (now - spun >= kGeneratorStall && sent < requests) {
+      Stats& stats = driver.stats();
+      ++stats.generator_stalls;
+      stats.longest_generator_stall = std::max(stats.longest_generator_stall, now - spun);
+      stats.generator_stalled += now - spun;
+    }
     for (; sent < requests && start + gap * sent <= now; ++sent) driver.Start(start + gap * sent);
     if (stall != nullptr) stall->Step(sent, now);
     absl::Time wait_until = absl::InfiniteFuture();
@@ -298,6 +350,7 @@ Stats OpenLoop(JobService::Stub* stub, int requests, double per_second, Clock* c
     if (stall != nullptr && stall->resumed == absl::InfinitePast()) {
       wait_until = absl::InfinitePast();  // Resumes on time even when every call waits.
     }
+    spun = wait_until == absl::InfinitePast() ? now : absl::InfiniteFuture();
     driver.Complete(wait_until);
   }
   if (stall != nullptr) stall->Step(sent, absl::InfiniteFuture());  // Never left stopped.
@@ -344,6 +397,18 @@ void Print(const char* name, const Stats& s) {
   std::printf(", %.1f context switches/call; load generator CPU %.1f us/call", s.switches,
               s.client_cpu_us);
   std::printf("\n");
+}
+
+// The open loop's extra line: how busy the servers' CPU time made one CPU at this rate (calls
+// arriving one at a time cost more than the closed loop's batches, so "half load" is not half
+// busy), and whether the load generator itself paused.
+void PrintOpenLoopNotes(const Stats& s) {
+  std::printf(
+      "%20sservers' CPU time = %.0f%% of one CPU at this rate; load generator paused >= %.0f ms "
+      "%d times (longest %.1f ms, %.1f ms in all)\n",
+      "", s.server_cpu_us * s.Throughput() / 1e4, absl::ToDoubleMilliseconds(kGeneratorStall),
+      s.generator_stalls, absl::ToDoubleMilliseconds(s.longest_generator_stall),
+      absl::ToDoubleMilliseconds(s.generator_stalled));
 }
 
 // CPU time the servers' process has used so far, and its loop thread (named by EventLoop).
@@ -443,6 +508,10 @@ bool PinTo(const std::vector<int>& cpus) {
 // --serve: both servers in this process until SIGTERM; "PORTS <spillwayd> <no-op> <pid>" on
 // stdout.
 int Serve() {
+  // If the load generator dies without stopping this process (killed while phase 3 had it
+  // SIGSTOPped, or in a flood it would drain first), SIGKILL it: ChildProcess's SIGTERM would wait
+  // for a SIGCONT, or for the backlog.
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
   // Taken synchronously below; blocked before any thread starts so that every thread inherits it.
   sigset_t signals;
   sigemptyset(&signals);
@@ -533,6 +602,37 @@ absl::StatusOr<Servers> StartServers(const std::string& server_cpus) {
   return servers;
 }
 
+// Phase 4: `connections` connections to spillwayd each keep kDefaultMaxConcurrentStreams calls
+// open until `requests` were answered or turned away; prints what it answered and turned away.
+// False if a call failed otherwise, or the servers' process could not be reached.
+bool Flood(int port, int pid, int connections, int requests, Clock* clock) {
+  std::vector<std::unique_ptr<JobService::Stub>> owned;
+  std::vector<JobService::Stub*> stubs;
+  for (int i = 0; i < connections; ++i) {
+    owned.push_back(Connect(absl::StrCat("127.0.0.1:", port)));
+    stubs.push_back(owned.back().get());
+    ClosedLoop(stubs.back(), 10, 1, clock);  // Connects.
+  }
+  const int open = std::min(connections * kDefaultMaxConcurrentStreams, requests);
+  CallDriver driver(stubs, clock);
+  driver.ExpectTurnedAway();
+  const Stats flood = WithServerCpu(pid, [&] { return ClosedLoop(driver, requests, open, clock); });
+  const double turned_away = 100.0 * flood.turned_away / std::max(1, requests);
+  std::printf(
+      "flood: %d connections, %d calls open (at most %d each; spillwayd works on %d at once), "
+      "%d calls:\n",
+      connections, open, kDefaultMaxConcurrentStreams, kDefaultMaxCallsInFlight, requests);
+  Print("  spillwayd", flood);
+  std::printf("%20s%d turned away with UNAVAILABLE (%.0f%%)\n", "", flood.turned_away, turned_away);
+  std::printf(
+      "SUMMARY|spillwayd under a flood of %d open calls from %d connections: answered (turned "
+      "away)|%.0f req/s (%.0f%%)|-\n",
+      open, connections, flood.Throughput(), turned_away);
+  std::printf("SUMMARY|spillwayd p99 of the answered calls in that flood|%.2f ms|-\n",
+              absl::ToDoubleMilliseconds(flood.Percentile(0.99)));
+  return flood.failed == 0 && flood.ok + flood.turned_away == requests;
+}
+
 int Main() {
   const bool quick = absl::GetFlag(FLAGS_quick);
   const int requests = quick ? 300 : absl::GetFlag(FLAGS_requests);
@@ -610,12 +710,24 @@ int Main() {
     std::printf("open loop at %.0f req/s (%s):\n", rate,
                 fixed_rate > 0 ? "--paced_rate" : "half of spillwayd's closed-loop throughput");
     Print("  spillwayd", paced_stats);
+    PrintOpenLoopNotes(paced_stats);
     Print("  no-op JobService", noop_paced);
+    PrintOpenLoopNotes(noop_paced);
     std::printf("SUMMARY|spillwayd p99 at %.0f req/s (%s)|%.2f ms|<= 2 ms\n", rate,
                 fixed_rate > 0 ? "--paced_rate" : "half load",
                 absl::ToDoubleMilliseconds(paced_stats.Percentile(0.99)));
     std::printf("SUMMARY|no-op server p99 at the same load|%.2f ms|-\n",
                 absl::ToDoubleMilliseconds(noop_paced.Percentile(0.99)));
+    std::printf(
+        "SUMMARY|servers' CPU busy at that load, spillwayd / no-op (one CPU; calls one at a "
+        "time)|%.0f%% / %.0f%%|-\n",
+        paced_stats.server_cpu_us * paced_stats.Throughput() / 1e4,
+        noop_paced.server_cpu_us * noop_paced.Throughput() / 1e4);
+    std::printf(
+        "SUMMARY|load generator paused >= 1 ms in those two windows|%d times (longest %.1f ms)|-\n",
+        paced_stats.generator_stalls + noop_paced.generator_stalls,
+        absl::ToDoubleMilliseconds(
+            std::max(paced_stats.longest_generator_stall, noop_paced.longest_generator_stall)));
     failed += paced_stats.failed + noop_paced.failed;
     ok = ok && paced_stats.ok == paced && noop_paced.ok == paced;
 
@@ -653,6 +765,13 @@ int Main() {
       if (!Settle(spill_stub.get(), spill_stalled.last_job_id)) return 1;
       stalled(noop_stub.get(), "no-op JobService", "no-op server");
     }
+  }
+  const int connections = absl::GetFlag(FLAGS_flood_connections);
+  const int flood_requests = quick ? 2000 : absl::GetFlag(FLAGS_flood_requests);
+  if (connections > 0 && flood_requests > 0 &&
+      !Flood(servers->spillwayd_port, pid, connections, flood_requests, clock)) {
+    std::fprintf(stderr, "FAILED: a flood call failed other than by being turned away\n");
+    ok = false;
   }
   // Closes the connections first: nothing polls this process's channels any more (CallDriver
   // polls its own queue only while it runs), so the servers' GOAWAY would go unanswered and their
