@@ -92,12 +92,14 @@ ABSL_FLAG(int, stall_ms, 100,
 ABSL_FLAG(int, stall_requests, 50000, "Open-loop requests per server in phase 3.");
 ABSL_FLAG(int, flood_connections, 8,
           "Phase 4 (2,000 calls with --quick; skipped by 0): this many connections to spillwayd "
-          "each keep "
-          "as many SubmitJob calls open as it lets one connection (--max_concurrent_streams), "
-          "more than it works on at once (--max_calls_in_flight): what it answers, and how many "
-          "it turns away.");
+          "each keep as many SubmitJob calls open as it lets one connection "
+          "(--max_concurrent_streams), more than it works on at once (--max_calls_in_flight): "
+          "what it answers, and how many it turns away.");
 ABSL_FLAG(int, flood_requests, 20000, "Calls in phase 4 (answered or turned away).");
-ABSL_FLAG(bool, quick, false, "Small counts, closed loop only (for make test).");
+ABSL_FLAG(int, max_calls_in_flight, spillway::kDefaultMaxCallsInFlight,
+          "spillwayd's --max_calls_in_flight. With a low bound phase 4 turns calls away; the "
+          "other phases count a turned-away call as failed.");
+ABSL_FLAG(bool, quick, false, "Small counts: the closed loop and a small flood (for make test).");
 ABSL_FLAG(std::string, pin, "split",
           "split: the load generator on the first allowed CPU, the servers on the others; "
           "client: the load generator on the first CPU, the servers on any; none: no pinning.");
@@ -158,7 +160,7 @@ struct Stats {
   double client_cpu_us = 0;  // The load generator's CPU time per call.
   std::string last_job_id;   // Of the last call answered.
   // Calls turned away with UNAVAILABLE (spillwayd's --max_calls_in_flight), counted apart from
-  // `failed` where a phase expects them (CallDriver::Expect).
+  // `failed` where a phase expects them (CallDriver::ExpectTurnedAway).
   int turned_away = 0;
   // Open loop: the times the load generator itself did not run for kGeneratorStall or more
   // between two turns of its send loop (its CPU was taken, or the whole machine paused), the
@@ -466,7 +468,7 @@ Stats WithServerCpu(int pid, Phase phase) {
   Stats stats = phase();
   const double client_after = SelfCpuUs();
   const CpuTimes after = ReadCpu(pid);
-  const double calls = std::max(1, stats.ok + stats.failed);
+  const double calls = std::max(1, stats.ok + stats.failed + stats.turned_away);
   stats.server_cpu_us = (after.process_us - before.process_us) / calls;
   stats.loop_cpu_us = (after.loop_us - before.loop_us) / calls;
   stats.switches = static_cast<double>(after.switches - before.switches) / calls;
@@ -534,6 +536,7 @@ int Serve() {
 
   SpillwaydOptions options;
   options.grpc_address = "127.0.0.1:0";
+  options.max_calls_in_flight = absl::GetFlag(FLAGS_max_calls_in_flight);
   Spillwayd daemon(BenchConfig(), std::move(options));
   if (absl::Status s = daemon.Start(); !s.ok()) {
     std::fprintf(stderr, "spillwayd: %s\n", s.ToString().c_str());
@@ -582,6 +585,7 @@ absl::StatusOr<Servers> StartServers(const std::string& server_cpus) {
   servers.err_path = dir + "/servers.err";
   std::vector<std::string> argv = {"/proc/self/exe", "--serve"};
   if (!server_cpus.empty()) argv.push_back(absl::StrCat("--server_cpus=", server_cpus));
+  argv.push_back(absl::StrCat("--max_calls_in_flight=", absl::GetFlag(FLAGS_max_calls_in_flight)));
   absl::StatusOr<std::unique_ptr<ChildProcess>> child =
       ChildProcess::Start(argv, servers.out_path, servers.err_path);
   if (!child.ok()) return child.status();
@@ -621,7 +625,8 @@ bool Flood(int port, int pid, int connections, int requests, Clock* clock) {
   std::printf(
       "flood: %d connections, %d calls open (at most %d each; spillwayd works on %d at once), "
       "%d calls:\n",
-      connections, open, kDefaultMaxConcurrentStreams, kDefaultMaxCallsInFlight, requests);
+      connections, open, kDefaultMaxConcurrentStreams, absl::GetFlag(FLAGS_max_calls_in_flight),
+      requests);
   Print("  spillwayd", flood);
   std::printf("%20s%d turned away with UNAVAILABLE (%.0f%%)\n", "", flood.turned_away, turned_away);
   std::printf(
