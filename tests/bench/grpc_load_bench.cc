@@ -170,6 +170,8 @@ struct Stats {
   absl::Duration generator_stalled;
 
   double Throughput() const { return seconds > 0 ? ok / seconds : 0; }
+  // How busy the servers' CPU time made one CPU at this throughput, in percent.
+  double BusyPercent() const { return server_cpu_us * Throughput() / 1e4; }
   absl::Duration Percentile(double p) const {
     if (calls.empty()) return absl::ZeroDuration();
     std::vector<absl::Duration> latencies;
@@ -408,8 +410,8 @@ void PrintOpenLoopNotes(const Stats& s) {
   std::printf(
       "%20sservers' CPU time = %.0f%% of one CPU at this rate; load generator paused >= %.0f ms "
       "%d times (longest %.1f ms, %.1f ms in all)\n",
-      "", s.server_cpu_us * s.Throughput() / 1e4, absl::ToDoubleMilliseconds(kGeneratorStall),
-      s.generator_stalls, absl::ToDoubleMilliseconds(s.longest_generator_stall),
+      "", s.BusyPercent(), absl::ToDoubleMilliseconds(kGeneratorStall), s.generator_stalls,
+      absl::ToDoubleMilliseconds(s.longest_generator_stall),
       absl::ToDoubleMilliseconds(s.generator_stalled));
 }
 
@@ -726,10 +728,11 @@ int Main() {
     std::printf(
         "SUMMARY|servers' CPU busy at that load, spillwayd / no-op (one CPU; calls one at a "
         "time)|%.0f%% / %.0f%%|-\n",
-        paced_stats.server_cpu_us * paced_stats.Throughput() / 1e4,
-        noop_paced.server_cpu_us * noop_paced.Throughput() / 1e4);
+        paced_stats.BusyPercent(), noop_paced.BusyPercent());
     std::printf(
-        "SUMMARY|load generator paused >= 1 ms in those two windows|%d times (longest %.1f ms)|-\n",
+        "SUMMARY|load generator paused >= %.0f ms in those two windows|%d times (longest %.1f "
+        "ms)|-\n",
+        absl::ToDoubleMilliseconds(kGeneratorStall),
         paced_stats.generator_stalls + noop_paced.generator_stalls,
         absl::ToDoubleMilliseconds(
             std::max(paced_stats.longest_generator_stall, noop_paced.longest_generator_stall)));
