@@ -255,7 +255,9 @@ class WatchReactor final : public grpc::ServerWriteReactor<JobEvent> {
 }  // namespace
 
 JobServiceImpl::JobServiceImpl(EventLoop* loop, JobServiceOptions options)
-    : loop_(loop), options_(options) {}
+    : loop_(loop), options_(options) {
+  SetMessageAllocatorFor_SubmitJob(&submit_messages_);
+}
 
 grpc::ServerUnaryReactor* JobServiceImpl::SubmitJob(grpc::CallbackServerContext* context,
                                                     const spillway::v1::SubmitJobRequest* request,
@@ -296,7 +298,7 @@ grpc::ServerUnaryReactor* JobServiceImpl::SubmitJob(grpc::CallbackServerContext*
                   absl::InternalError(absl::StrCat("submitted job ", id, " vanished")));
         return;
       }
-      *response->mutable_job() = RedactJob(*job);
+      RedactJobInto(*job, *response->mutable_job());  // The response is on the call's arena.
       response->set_created(created);
       ReplyWith(*loop, reactor, absl::OkStatus());
     });

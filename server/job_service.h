@@ -14,8 +14,8 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-
 #include "proto/spillway/v1/jobs.grpc.pb.h"
+#include "server/arena_messages.h"
 #include "server/call_limiter.h"
 #include "server/event_loop.h"
 
@@ -62,6 +62,8 @@ class JobServiceImpl final : public spillway::v1::JobService::CallbackService {
  private:
   EventLoop* const loop_;
   const JobServiceOptions options_;
+  // SubmitJob's request and response on one arena per call (the hot path's allocations).
+  ArenaMessages<spillway::v1::SubmitJobRequest, spillway::v1::SubmitJobResponse> submit_messages_;
 };
 
 }  // namespace spillway

@@ -14,9 +14,14 @@ spillway::v1::JobSpec RedactSpec(const spillway::v1::JobSpec& spec) {
   return copy;
 }
 
+void RedactJobInto(const spillway::v1::Job& job, spillway::v1::Job& out) {
+  out.CopyFrom(job);
+  RedactSpecInPlace(*out.mutable_spec());
+}
+
 spillway::v1::Job RedactJob(const spillway::v1::Job& job) {
-  spillway::v1::Job copy = job;
-  RedactSpecInPlace(*copy.mutable_spec());
+  spillway::v1::Job copy;
+  RedactJobInto(job, copy);
   return copy;
 }
 

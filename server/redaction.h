@@ -11,6 +11,9 @@ namespace spillway {
 // A copy of `job` whose env entries with secret = true have value "" (name and secret kept).
 spillway::v1::Job RedactJob(const spillway::v1::Job& job);
 
+// Copies `job` into `out` (which may be on an arena: the copy lands there) with those values blank.
+void RedactJobInto(const spillway::v1::Job& job, spillway::v1::Job& out);
+
 // The same for a bare spec.
 spillway::v1::JobSpec RedactSpec(const spillway::v1::JobSpec& spec);
 

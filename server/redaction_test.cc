@@ -1,5 +1,7 @@
 #include "server/redaction.h"
 
+#include <google/protobuf/arena.h>
+
 #include "gtest/gtest.h"
 
 namespace spillway {
@@ -29,6 +31,21 @@ TEST(RedactionTest, BlanksSecretValuesOnly) {
   EXPECT_FALSE(redacted.spec().env(1).secret());
   EXPECT_EQ(redacted.id(), "job-1");
   EXPECT_EQ(redacted.spec().name(), "etl");
+}
+
+TEST(RedactionTest, RedactsIntoAMessageOnAnArena) {
+  const spillway::v1::Job job = JobWithEnv();
+  google::protobuf::Arena arena;
+  auto* out = google::protobuf::Arena::CreateMessage<spillway::v1::Job>(&arena);
+  out->set_reason("stale");  // Replaced, not merged into.
+  RedactJobInto(job, *out);
+  EXPECT_EQ(out->GetArena(), &arena);
+  EXPECT_EQ(out->id(), "job-1");
+  EXPECT_EQ(out->reason(), "");
+  ASSERT_EQ(out->spec().env_size(), 2);
+  EXPECT_EQ(out->spec().env(0).value(), "");
+  EXPECT_EQ(out->spec().env(1).value(), "fast");
+  EXPECT_EQ(job.spec().env(0).value(), "hunter2");
 }
 
 TEST(RedactionTest, LeavesTheOriginalAlone) {

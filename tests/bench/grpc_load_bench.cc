@@ -74,6 +74,7 @@
 #include "common/clock.h"
 #include "common/poll.h"
 #include "proto/spillway/v1/jobs.grpc.pb.h"
+#include "server/arena_messages.h"
 #include "server/config.h"
 #include "server/spillwayd.h"
 #include "tests/support/child_process.h"
@@ -115,8 +116,11 @@ using spillway::v1::SubmitJobRequest;
 using spillway::v1::SubmitJobResponse;
 
 // Answers every SubmitJob at once with a PENDING job: the floor a real server is measured against.
+// Its messages live on an arena per call, as spillwayd's SubmitJob messages do.
 class NoopJobService final : public JobService::CallbackService {
  public:
+  NoopJobService() { SetMessageAllocatorFor_SubmitJob(&messages_); }
+
   grpc::ServerUnaryReactor* SubmitJob(grpc::CallbackServerContext* context,
                                       const SubmitJobRequest* request,
                                       SubmitJobResponse* response) override {
@@ -132,6 +136,7 @@ class NoopJobService final : public JobService::CallbackService {
 
  private:
   std::atomic<int64_t> next_{0};
+  ArenaMessages<SubmitJobRequest, SubmitJobResponse> messages_;
 };
 
 SubmitJobRequest Request() {
