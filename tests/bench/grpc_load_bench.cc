@@ -14,6 +14,8 @@
 //                    machine the servers then have one core.
 //   client           the load generator on the first CPU, the servers on all of them.
 //   none             the kernel places both (they compete for every core).
+// --servers_policy=batch runs the servers' process under SCHED_BATCH, as an operator would run
+// spillwayd on a CPU of its own (server/README.md, "A CPU of its own").
 // The load generator drives every call from one thread on a completion queue (CallDriver): no
 // gRPC polling threads of its own take turns per response, and in the open loop it spins between
 // sends, so its CPU is busy by design. Other processes and kernel threads on the machine still take
@@ -104,6 +106,11 @@ ABSL_FLAG(bool, quick, false, "Small counts: the closed loop and a small flood (
 ABSL_FLAG(std::string, pin, "split",
           "split: the load generator on the first allowed CPU, the servers on the others; "
           "client: the load generator on the first CPU, the servers on any; none: no pinning.");
+ABSL_FLAG(std::string, servers_policy, "normal",
+          "The servers' process's scheduling policy: normal (SCHED_OTHER) or batch (SCHED_BATCH, "
+          "as `chrt --batch 0` or systemd's CPUSchedulingPolicy=batch: a woken thread does not "
+          "preempt the running one, so gRPC's two callback threads stop preempting each other "
+          "on the servers' one CPU). Both servers share the process, so both get it.");
 ABSL_FLAG(bool, serve, false,
           "Internal: serve spillwayd and the no-op server until SIGTERM (the child process).");
 ABSL_FLAG(std::string, server_cpus, "", "Internal, with --serve: CPUs to pin to (\"1,2\").");
@@ -540,6 +547,13 @@ int Serve() {
     }
     if (!PinTo(list)) std::fprintf(stderr, "cannot pin the servers to CPUs %s\n", cpus.c_str());
   }
+  if (absl::GetFlag(FLAGS_servers_policy) == "batch") {
+    const sched_param param{};  // Before any thread starts: they all inherit the policy.
+    if (sched_setscheduler(0, SCHED_BATCH, &param) != 0) {
+      std::fprintf(stderr, "cannot set SCHED_BATCH\n");
+      return 1;
+    }
+  }
 
   SpillwaydOptions options;
   options.grpc_address = "127.0.0.1:0";
@@ -593,6 +607,7 @@ absl::StatusOr<Servers> StartServers(const std::string& server_cpus) {
   std::vector<std::string> argv = {"/proc/self/exe", "--serve"};
   if (!server_cpus.empty()) argv.push_back(absl::StrCat("--server_cpus=", server_cpus));
   argv.push_back(absl::StrCat("--max_calls_in_flight=", absl::GetFlag(FLAGS_max_calls_in_flight)));
+  argv.push_back(absl::StrCat("--servers_policy=", absl::GetFlag(FLAGS_servers_policy)));
   absl::StatusOr<std::unique_ptr<ChildProcess>> child =
       ChildProcess::Start(argv, servers.out_path, servers.err_path);
   if (!child.ok()) return child.status();
@@ -657,6 +672,11 @@ int Main() {
     std::fprintf(stderr, "--pin must be split, client or none\n");
     return 2;
   }
+  const std::string policy = absl::GetFlag(FLAGS_servers_policy);
+  if (policy != "normal" && policy != "batch") {
+    std::fprintf(stderr, "--servers_policy must be normal or batch\n");
+    return 2;
+  }
   const std::vector<int> cpus = AllowedCpus();
   std::string server_cpus;  // Empty: as this process.
   std::string placement = "load generator and servers unpinned";
@@ -673,7 +693,8 @@ int Main() {
     std::fprintf(stderr, "%s\n", servers.status().ToString().c_str());
     return 1;
   }
-  std::printf("%s (%zu CPUs allowed)\n", placement.c_str(), cpus.size());
+  std::printf("%s (%zu CPUs allowed); servers' scheduling policy %s\n", placement.c_str(),
+              cpus.size(), policy == "batch" ? "SCHED_BATCH" : "normal");
 
   auto spill_stub = Connect(absl::StrCat("127.0.0.1:", servers->spillwayd_port));
   auto noop_stub = Connect(absl::StrCat("127.0.0.1:", servers->noop_port));
