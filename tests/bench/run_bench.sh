@@ -31,6 +31,10 @@ echo "running sim_speed_bench --jobs=$sim_jobs at 30% load, then at 70% load wit
 "$bin/sim_speed_bench" --jobs="$sim_jobs" >>"$log/sim" 2>&1 || true
 echo "running grpc_load_bench ..." >&2
 "$bin/grpc_load_bench" >"$log/grpc" 2>&1 || true
+# The open loop again with the servers under SCHED_BATCH, as for a CPU of spillwayd's own
+# (server/README.md, "A CPU of its own"); the rows above are with the default policy.
+echo "running grpc_load_bench --servers_policy=batch (open loop only) ..." >&2
+"$bin/grpc_load_bench" --servers_policy=batch --stall_ms=0 --flood_connections=0 >"$log/grpc_batch" 2>&1 || true
 
 {
   echo "| benchmark | result | target |"
@@ -46,6 +50,8 @@ echo "running grpc_load_bench ..." >&2
   awk '{ printf "| longest single JobSubmitted, 200,000 jobs accumulating (submits over 1 ms) | %.0f µs (%d) | - |\n", $1, $2 }' \
     "$log/longest"
   grep -h '^SUMMARY|' "$log/sim" "$log/grpc" | grep -v 'core events/s' | awk -F'|' '{ printf "| %s | %s | %s |\n", $2, $3, $4 }'
+  grep -E '^SUMMARY\|(spillwayd p99 at|no-op server p99)' "$log/grpc_batch" |
+    awk -F'|' '{ printf "| servers under SCHED_BATCH: %s | %s | %s |\n", $2, $3, $4 }'
 } | tee "$log/table"
 grep -q 'SUMMARY|spillsim' "$log/sim" || { echo "sim_speed_bench failed:"; cat "$log/sim"; }
 grep -q 'SUMMARY|spillwayd p99' "$log/grpc" || { echo "grpc_load_bench failed:"; cat "$log/grpc"; }
