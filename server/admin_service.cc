@@ -16,7 +16,7 @@ namespace {
 constexpr size_t kMaxCallerBytes = 256;
 
 // Who asks: the x-spillway-caller metadata when present, else the peer address.
-absl::StatusOr<std::string> CallerOf(const grpc::CallbackServerContext& context) {
+absl::StatusOr<std::string> CallerOf(const grpc::ServerContext& context) {
   const auto& metadata = context.client_metadata();
   auto it = metadata.find(kCallerMetadataKey);
   if (it == metadata.end()) return context.peer();
@@ -30,15 +30,12 @@ absl::StatusOr<std::string> CallerOf(const grpc::CallbackServerContext& context)
 
 }  // namespace
 
-AdminServiceImpl::AdminServiceImpl(EventLoop* loop, CallLimiter* calls)
+AdminServiceImpl::AdminServiceImpl(EventLoop* loop, rpc::CallLimiter* calls)
     : loop_(loop), calls_(calls) {}
 
-grpc::ServerUnaryReactor* AdminServiceImpl::GetPolicy(
-    grpc::CallbackServerContext* context, const spillway::v1::GetPolicyRequest* /*request*/,
-    spillway::v1::GetPolicyResponse* response) {
-  bool admitted = false;
-  grpc::ServerUnaryReactor* reactor = StartCall(calls_, context, &admitted);
-  if (!admitted) return reactor;
+void AdminServiceImpl::GetPolicy(const spillway::v1::GetPolicyRequest* /*request*/,
+                                 spillway::v1::GetPolicyResponse* response,
+                                 rpc::UnaryReactor* reactor) {
   PostOrFinish(*loop_, reactor, [response, reactor](LoopContext& ctx) {
     *response->mutable_policy() = ctx.core().policy();
     for (const spillway::v1::PolicyChange& change : ctx.core().policy_history()) {
@@ -46,33 +43,29 @@ grpc::ServerUnaryReactor* AdminServiceImpl::GetPolicy(
     }
     reactor->Finish(grpc::Status::OK);
   });
-  return reactor;
 }
 
-grpc::ServerUnaryReactor* AdminServiceImpl::UpdatePolicy(
-    grpc::CallbackServerContext* context, const spillway::v1::UpdatePolicyRequest* request,
-    spillway::v1::UpdatePolicyResponse* response) {
-  bool admitted = false;
-  grpc::ServerUnaryReactor* reactor = StartCall(calls_, context, &admitted);
-  if (!admitted) return reactor;
+void AdminServiceImpl::UpdatePolicy(const spillway::v1::UpdatePolicyRequest* request,
+                                    spillway::v1::UpdatePolicyResponse* response,
+                                    rpc::UnaryReactor* reactor) {
   if (!request->has_policy()) {
     FinishWith(reactor, absl::InvalidArgumentError("policy: is required (the full policy)"));
-    return reactor;
+    return;
   }
   if (absl::Status s = ValidatePolicy(request->policy()); !s.ok()) {
     FinishWith(reactor, absl::Status(s.code(), absl::StrCat("policy.", s.message())));
-    return reactor;
+    return;
   }
   if (request->expected_version() <= 0) {
     FinishWith(reactor, absl::InvalidArgumentError(absl::StrCat(
                             "expected_version: must be positive (the version you read), got ",
                             request->expected_version())));
-    return reactor;
+    return;
   }
-  absl::StatusOr<std::string> caller = CallerOf(*context);
+  absl::StatusOr<std::string> caller = CallerOf(*reactor->context());
   if (!caller.ok()) {
     FinishWith(reactor, caller.status());
-    return reactor;
+    return;
   }
   PostOrFinish(*loop_, reactor,
                [request, response, reactor, caller = *std::move(caller)](LoopContext& ctx) {
@@ -95,50 +88,38 @@ grpc::ServerUnaryReactor* AdminServiceImpl::UpdatePolicy(
                    reactor->Finish(grpc::Status::OK);
                  });
                });
-  return reactor;
 }
 
-grpc::ServerUnaryReactor* AdminServiceImpl::GetCluster(
-    grpc::CallbackServerContext* context, const spillway::v1::GetClusterRequest* /*request*/,
-    spillway::v1::GetClusterResponse* response) {
-  bool admitted = false;
-  grpc::ServerUnaryReactor* reactor = StartCall(calls_, context, &admitted);
-  if (!admitted) return reactor;
+void AdminServiceImpl::GetCluster(const spillway::v1::GetClusterRequest* /*request*/,
+                                  spillway::v1::GetClusterResponse* response,
+                                  rpc::UnaryReactor* reactor) {
   PostOrFinish(*loop_, reactor, [response, reactor](LoopContext& ctx) {
     *response = ctx.core().Cluster(ctx.now());
     reactor->Finish(grpc::Status::OK);
   });
-  return reactor;
 }
 
-grpc::ServerUnaryReactor* AdminServiceImpl::CordonNode(grpc::CallbackServerContext* context,
-                                                       const spillway::v1::NodeRequest* request,
-                                                       spillway::v1::Node* response) {
-  return NodeOperation(context, request, response, NodeCordoned{request->node_id(), true});
+void AdminServiceImpl::CordonNode(const spillway::v1::NodeRequest* request,
+                                  spillway::v1::Node* response, rpc::UnaryReactor* reactor) {
+  NodeOperation(request, response, NodeCordoned{request->node_id(), true}, reactor);
 }
 
-grpc::ServerUnaryReactor* AdminServiceImpl::UncordonNode(grpc::CallbackServerContext* context,
-                                                         const spillway::v1::NodeRequest* request,
-                                                         spillway::v1::Node* response) {
-  return NodeOperation(context, request, response, NodeCordoned{request->node_id(), false});
+void AdminServiceImpl::UncordonNode(const spillway::v1::NodeRequest* request,
+                                    spillway::v1::Node* response, rpc::UnaryReactor* reactor) {
+  NodeOperation(request, response, NodeCordoned{request->node_id(), false}, reactor);
 }
 
-grpc::ServerUnaryReactor* AdminServiceImpl::DrainNode(grpc::CallbackServerContext* context,
-                                                      const spillway::v1::NodeRequest* request,
-                                                      spillway::v1::Node* response) {
-  return NodeOperation(context, request, response, NodeDrainRequested{request->node_id()});
+void AdminServiceImpl::DrainNode(const spillway::v1::NodeRequest* request,
+                                 spillway::v1::Node* response, rpc::UnaryReactor* reactor) {
+  NodeOperation(request, response, NodeDrainRequested{request->node_id()}, reactor);
 }
 
-grpc::ServerUnaryReactor* AdminServiceImpl::NodeOperation(grpc::CallbackServerContext* context,
-                                                          const spillway::v1::NodeRequest* request,
-                                                          spillway::v1::Node* response,
-                                                          EventBody body) {
-  bool admitted = false;
-  grpc::ServerUnaryReactor* reactor = StartCall(calls_, context, &admitted);
-  if (!admitted) return reactor;
+void AdminServiceImpl::NodeOperation(const spillway::v1::NodeRequest* request,
+                                     spillway::v1::Node* response, EventBody body,
+                                     rpc::UnaryReactor* reactor) {
   if (absl::Status s = ValidateNodeId("node_id", request->node_id()); !s.ok()) {
     FinishWith(reactor, s);
-    return reactor;
+    return;
   }
   PostOrFinish(*loop_, reactor,
                [request, response, reactor, body = std::move(body)](LoopContext& ctx) mutable {
@@ -166,7 +147,16 @@ grpc::ServerUnaryReactor* AdminServiceImpl::NodeOperation(grpc::CallbackServerCo
                                            absl::StrCat("node ", request->node_id(), " not found")));
                  });
                });
-  return reactor;
+}
+
+void AdminServiceImpl::Listen(rpc::CallQueue* queue) {
+  using Self = AdminServiceImpl;
+  rpc::ListenUnaryMethod(queue, this, &Self::RequestGetPolicy, &Self::GetPolicy, calls_);
+  rpc::ListenUnaryMethod(queue, this, &Self::RequestUpdatePolicy, &Self::UpdatePolicy, calls_);
+  rpc::ListenUnaryMethod(queue, this, &Self::RequestGetCluster, &Self::GetCluster, calls_);
+  rpc::ListenUnaryMethod(queue, this, &Self::RequestCordonNode, &Self::CordonNode, calls_);
+  rpc::ListenUnaryMethod(queue, this, &Self::RequestUncordonNode, &Self::UncordonNode, calls_);
+  rpc::ListenUnaryMethod(queue, this, &Self::RequestDrainNode, &Self::DrainNode, calls_);
 }
 
 }  // namespace spillway

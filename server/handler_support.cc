@@ -7,24 +7,17 @@
 
 namespace spillway {
 
-grpc::ServerUnaryReactor* StartCall(CallLimiter* calls, grpc::CallbackServerContext* context,
-                                    bool* admitted) {
-  if (calls != nullptr) return calls->Start(admitted);
-  *admitted = true;
-  return context->DefaultReactor();
-}
-
-void PostOrFinish(EventLoop& loop, grpc::ServerUnaryReactor* reactor, EventLoop::Command command) {
+void PostOrFinish(EventLoop& loop, rpc::UnaryReactor* reactor, EventLoop::Command command) {
   if (!loop.PostOrRun(std::move(command))) {
     reactor->Finish(ToGrpcStatus(absl::UnavailableError("spillwayd is shutting down")));
   }
 }
 
-void FinishWith(grpc::ServerUnaryReactor* reactor, const absl::Status& status) {
+void FinishWith(rpc::UnaryReactor* reactor, const absl::Status& status) {
   reactor->Finish(ToGrpcStatus(status));
 }
 
-void ReplyWith(EventLoop& loop, grpc::ServerUnaryReactor* reactor, const absl::Status& status) {
+void ReplyWith(EventLoop& loop, rpc::UnaryReactor* reactor, const absl::Status& status) {
   loop.Reply([reactor, grpc_status = ToGrpcStatus(status)] { reactor->Finish(grpc_status); });
 }
 

@@ -8,27 +8,21 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "server/call_limiter.h"
+#include "rpc/unary_call.h"
 #include "server/event_loop.h"
 
 namespace spillway {
 
-// The reactor of a unary call that just began: counted by `calls` (null: no limit), or already
-// finished with UNAVAILABLE when `calls` is at its limit, and then `*admitted` is false and the
-// handler returns it at once.
-grpc::ServerUnaryReactor* StartCall(CallLimiter* calls, grpc::CallbackServerContext* context,
-                                    bool* admitted);
-
 // Posts `command` to the loop (or runs it here when the loop is idle: EventLoop::PostOrRun); when
 // the loop no longer accepts work, finishes the call with UNAVAILABLE instead.
-void PostOrFinish(EventLoop& loop, grpc::ServerUnaryReactor* reactor, EventLoop::Command command);
+void PostOrFinish(EventLoop& loop, rpc::UnaryReactor* reactor, EventLoop::Command command);
 
 // Finishes a unary call with `status` mapped to gRPC (status_mapping.h).
-void FinishWith(grpc::ServerUnaryReactor* reactor, const absl::Status& status);
+void FinishWith(rpc::UnaryReactor* reactor, const absl::Status& status);
 
 // The same from the loop thread: the Finish (serialising and writing the response, which must be
 // complete by now) runs off the loop thread, through EventLoop::Reply.
-void ReplyWith(EventLoop& loop, grpc::ServerUnaryReactor* reactor, const absl::Status& status);
+void ReplyWith(EventLoop& loop, rpc::UnaryReactor* reactor, const absl::Status& status);
 
 // Free text from a client (reasons, caller names): at most `max_bytes`, no control characters.
 absl::Status ValidateText(absl::string_view field, absl::string_view text, size_t max_bytes);

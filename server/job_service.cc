@@ -10,6 +10,8 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "rpc/server_streams.h"
+#include "rpc/unary_call.h"
 #include "scheduler/model/job_validation.h"
 #include "server/handler_support.h"
 #include "server/redaction.h"
@@ -71,7 +73,7 @@ absl::Status ValidateListRequest(const spillway::v1::ListJobsRequest& request) {
 // write, while `writing_` is set, so it is never used after OnDone.
 class WatchStream final : public JobEventSink {
  public:
-  WatchStream(EventLoop* loop, grpc::ServerWriteReactor<JobEvent>* reactor, std::string job_id,
+  WatchStream(EventLoop* loop, rpc::WriteReactor<JobEvent>* reactor, std::string job_id,
               size_t capacity)
       : loop_(loop), reactor_(reactor), job_id_(std::move(job_id)), capacity_(capacity) {}
 
@@ -191,7 +193,7 @@ class WatchStream final : public JobEventSink {
   }
 
   EventLoop* const loop_;
-  grpc::ServerWriteReactor<JobEvent>* const reactor_;
+  rpc::WriteReactor<JobEvent>* const reactor_;
   const std::string job_id_;
   const size_t capacity_;
 
@@ -206,10 +208,12 @@ class WatchStream final : public JobEventSink {
   grpc::Status finish_status_ ABSL_GUARDED_BY(mu_);
 };
 
-class WatchReactor final : public grpc::ServerWriteReactor<JobEvent> {
+class WatchReactor final : public rpc::WriteReactor<JobEvent> {
  public:
-  WatchReactor(EventLoop* loop, const spillway::v1::WatchJobsRequest& request, size_t capacity)
-      : stream_(std::make_shared<WatchStream>(loop, this, request.job_id(), capacity)) {
+  WatchReactor(rpc::internal::WriteOps<JobEvent>* ops, EventLoop* loop,
+               const spillway::v1::WatchJobsRequest& request, size_t capacity)
+      : WriteReactor(ops),
+        stream_(std::make_shared<WatchStream>(loop, this, request.job_id(), capacity)) {
     if (absl::Status s = Validate(request); !s.ok()) {
       stream_->FinishAfterBuffer(ToGrpcStatus(s));
       return;
@@ -256,22 +260,18 @@ class WatchReactor final : public grpc::ServerWriteReactor<JobEvent> {
 
 JobServiceImpl::JobServiceImpl(EventLoop* loop, JobServiceOptions options)
     : loop_(loop), options_(options) {
-  SetMessageAllocatorFor_SubmitJob(&submit_messages_);
 }
 
-grpc::ServerUnaryReactor* JobServiceImpl::SubmitJob(grpc::CallbackServerContext* context,
-                                                    const spillway::v1::SubmitJobRequest* request,
-                                                    spillway::v1::SubmitJobResponse* response) {
-  bool admitted = false;
-  grpc::ServerUnaryReactor* reactor = StartCall(options_.calls, context, &admitted);
-  if (!admitted) return reactor;
+void JobServiceImpl::SubmitJob(const spillway::v1::SubmitJobRequest* request,
+                               spillway::v1::SubmitJobResponse* response,
+                               rpc::UnaryReactor* reactor) {
   if (absl::Status s = ValidateIdempotencyKey(request->idempotency_key()); !s.ok()) {
     FinishWith(reactor, s);
-    return reactor;
+    return;
   }
   if (!request->has_spec()) {
     FinishWith(reactor, Invalid("spec", "is required"));
-    return reactor;
+    return;
   }
   PostOrFinish(*loop_, reactor, [request, response, reactor](LoopContext& ctx) {
     EventLoop* loop = &ctx.loop();
@@ -303,18 +303,13 @@ grpc::ServerUnaryReactor* JobServiceImpl::SubmitJob(grpc::CallbackServerContext*
       ReplyWith(*loop, reactor, absl::OkStatus());
     });
   });
-  return reactor;
 }
 
-grpc::ServerUnaryReactor* JobServiceImpl::GetJob(grpc::CallbackServerContext* context,
-                                                 const spillway::v1::GetJobRequest* request,
-                                                 Job* response) {
-  bool admitted = false;
-  grpc::ServerUnaryReactor* reactor = StartCall(options_.calls, context, &admitted);
-  if (!admitted) return reactor;
+void JobServiceImpl::GetJob(const spillway::v1::GetJobRequest* request, Job* response,
+                            rpc::UnaryReactor* reactor) {
   if (absl::Status s = ValidateJobId("id", request->id()); !s.ok()) {
     FinishWith(reactor, s);
-    return reactor;
+    return;
   }
   PostOrFinish(*loop_, reactor, [request, response, reactor](LoopContext& ctx) {
     const Job* job = ctx.core().FindJob(request->id());
@@ -322,25 +317,21 @@ grpc::ServerUnaryReactor* JobServiceImpl::GetJob(grpc::CallbackServerContext* co
       ReplyWith(ctx.loop(), reactor, JobNotFound(request->id()));
       return;
     }
-    *response = RedactJob(*job);
+    RedactJobInto(*job, *response);  // The response is on the call's arena.
     ReplyWith(ctx.loop(), reactor, absl::OkStatus());
   });
-  return reactor;
 }
 
-grpc::ServerUnaryReactor* JobServiceImpl::GetJobLogs(grpc::CallbackServerContext* context,
-                                                     const spillway::v1::GetJobLogsRequest* request,
-                                                     spillway::v1::GetJobLogsResponse* response) {
-  bool admitted = false;
-  grpc::ServerUnaryReactor* reactor = StartCall(options_.calls, context, &admitted);
-  if (!admitted) return reactor;
+void JobServiceImpl::GetJobLogs(const spillway::v1::GetJobLogsRequest* request,
+                                spillway::v1::GetJobLogsResponse* response,
+                                rpc::UnaryReactor* reactor) {
   if (absl::Status s = ValidateJobId("id", request->id()); !s.ok()) {
     FinishWith(reactor, s);
-    return reactor;
+    return;
   }
   if (request->attempt() < 0) {
     FinishWith(reactor, absl::InvalidArgumentError("attempt: must be 0 (latest) or positive"));
-    return reactor;
+    return;
   }
   const JobServiceOptions* options = &options_;
   PostOrFinish(*loop_, reactor, [request, response, reactor, options](LoopContext& ctx) {
@@ -378,18 +369,14 @@ grpc::ServerUnaryReactor* JobServiceImpl::GetJobLogs(grpc::CallbackServerContext
       reactor->Finish(grpc::Status::OK);
     }).detach();
   });
-  return reactor;
 }
 
-grpc::ServerUnaryReactor* JobServiceImpl::ListJobs(grpc::CallbackServerContext* context,
-                                                   const spillway::v1::ListJobsRequest* request,
-                                                   spillway::v1::ListJobsResponse* response) {
-  bool admitted = false;
-  grpc::ServerUnaryReactor* reactor = StartCall(options_.calls, context, &admitted);
-  if (!admitted) return reactor;
+void JobServiceImpl::ListJobs(const spillway::v1::ListJobsRequest* request,
+                              spillway::v1::ListJobsResponse* response,
+                              rpc::UnaryReactor* reactor) {
   if (absl::Status s = ValidateListRequest(*request); !s.ok()) {
     FinishWith(reactor, s);
-    return reactor;
+    return;
   }
   PostOrFinish(*loop_, reactor, [request, response, reactor](LoopContext& ctx) {
     JobFilter filter;
@@ -399,25 +386,20 @@ grpc::ServerUnaryReactor* JobServiceImpl::ListJobs(grpc::CallbackServerContext* 
     const int limit = request->page_size() == 0 ? kDefaultPageSize : request->page_size();
     std::string next;
     for (const Job* job : ctx.core().ListJobs(filter, request->page_token(), limit, &next)) {
-      *response->add_jobs() = RedactJob(*job);
+      RedactJobInto(*job, *response->add_jobs());
     }
     response->set_next_page_token(next);
     ReplyWith(ctx.loop(), reactor, absl::OkStatus());
   });
-  return reactor;
 }
 
-grpc::ServerUnaryReactor* JobServiceImpl::CancelJob(grpc::CallbackServerContext* context,
-                                                    const spillway::v1::CancelJobRequest* request,
-                                                    Job* response) {
-  bool admitted = false;
-  grpc::ServerUnaryReactor* reactor = StartCall(options_.calls, context, &admitted);
-  if (!admitted) return reactor;
+void JobServiceImpl::CancelJob(const spillway::v1::CancelJobRequest* request, Job* response,
+                               rpc::UnaryReactor* reactor) {
   absl::Status valid = ValidateJobId("id", request->id());
   if (valid.ok()) valid = ValidateText("reason", request->reason(), kMaxReasonBytes);
   if (!valid.ok()) {
     FinishWith(reactor, valid);
-    return reactor;
+    return;
   }
   PostOrFinish(*loop_, reactor, [request, response, reactor](LoopContext& ctx) {
     EventLoop* loop = &ctx.loop();
@@ -437,16 +419,29 @@ grpc::ServerUnaryReactor* JobServiceImpl::CancelJob(grpc::CallbackServerContext*
         ReplyWith(*loop, reactor, JobNotFound(request->id()));
         return;
       }
-      *response = RedactJob(*job);
+      RedactJobInto(*job, *response);  // The response is on the call's arena.
       ReplyWith(*loop, reactor, absl::OkStatus());
     });
   });
-  return reactor;
 }
 
-grpc::ServerWriteReactor<JobEvent>* JobServiceImpl::WatchJobs(
-    grpc::CallbackServerContext* /*context*/, const spillway::v1::WatchJobsRequest* request) {
-  return new WatchReactor(loop_, *request, options_.watch_buffer_events);
+void JobServiceImpl::Listen(rpc::CallQueue* queue) {
+  using Self = JobServiceImpl;
+  rpc::CallLimiter* calls = options_.calls;
+  rpc::ListenUnaryMethod(queue, this, &Self::RequestSubmitJob, &Self::SubmitJob, calls,
+                         kSubmitCallsAsked);
+  rpc::ListenUnaryMethod(queue, this, &Self::RequestGetJob, &Self::GetJob, calls);
+  rpc::ListenUnaryMethod(queue, this, &Self::RequestListJobs, &Self::ListJobs, calls);
+  rpc::ListenUnaryMethod(queue, this, &Self::RequestCancelJob, &Self::CancelJob, calls);
+  rpc::ListenUnaryMethod(queue, this, &Self::RequestGetJobLogs, &Self::GetJobLogs, calls);
+  rpc::ListenWriteStream<v1::WatchJobsRequest, JobEvent>(
+      queue, {[this](auto* context, auto* request, auto* writer, auto* cq, void* tag) {
+                RequestWatchJobs(context, request, writer, cq, cq, tag);
+              },
+              [this](auto* ops, grpc::ServerContext*,
+                     const v1::WatchJobsRequest* request) -> rpc::WriteReactor<JobEvent>* {
+                return new WatchReactor(ops, loop_, *request, options_.watch_buffer_events);
+              }});
 }
 
 }  // namespace spillway

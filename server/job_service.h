@@ -1,6 +1,7 @@
-// spillway.v1.JobService over gRPC's callback API.
+// spillway.v1.JobService on spillwayd's call queue (rpc/call_queue.h: gRPC's async API, one
+// thread).
 //
-// Every handler validates the request's fields on the gRPC thread (INVALID_ARGUMENT naming the
+// Every handler validates the request's fields on the queue's thread (INVALID_ARGUMENT naming the
 // field), then posts a closure to the event loop that does the core work and finishes the call
 // from the loop thread. Mutations (SubmitJob, CancelJob) are acknowledged only after the batch is
 // committed. Jobs leave through RedactJob. WatchJobs replays the core's job event log from
@@ -15,11 +16,15 @@
 
 #include "absl/status/statusor.h"
 #include "proto/spillway/v1/jobs.grpc.pb.h"
-#include "server/arena_messages.h"
-#include "server/call_limiter.h"
+#include "rpc/call_limiter.h"
+#include "rpc/call_queue.h"
+#include "rpc/unary_call.h"
 #include "server/event_loop.h"
 
 namespace spillway {
+
+// SubmitJob calls asked of gRPC at once: a burst is matched without waiting for the queue's thread.
+inline constexpr int kSubmitCallsAsked = 32;
 
 struct JobServiceOptions {
   // Events a WatchJobs stream may hold unsent; a stream that falls further behind once it has
@@ -32,38 +37,33 @@ struct JobServiceOptions {
                                             int attempt)>
       vm_logs;
   // Bounds the unary calls in progress (not owned; must outlive the service); null: no limit.
-  CallLimiter* calls = nullptr;
+  rpc::CallLimiter* calls = nullptr;
 };
 
-class JobServiceImpl final : public spillway::v1::JobService::CallbackService {
+class JobServiceImpl final : public spillway::v1::JobService::AsyncService,
+                             public rpc::QueueService {
  public:
   // `loop` must outlive the service (and the gRPC server it is registered with).
   explicit JobServiceImpl(EventLoop* loop, JobServiceOptions options = JobServiceOptions());
 
-  grpc::ServerUnaryReactor* SubmitJob(grpc::CallbackServerContext* context,
-                                      const spillway::v1::SubmitJobRequest* request,
-                                      spillway::v1::SubmitJobResponse* response) override;
-  grpc::ServerUnaryReactor* GetJob(grpc::CallbackServerContext* context,
-                                   const spillway::v1::GetJobRequest* request,
-                                   spillway::v1::Job* response) override;
-  grpc::ServerUnaryReactor* ListJobs(grpc::CallbackServerContext* context,
-                                     const spillway::v1::ListJobsRequest* request,
-                                     spillway::v1::ListJobsResponse* response) override;
-  grpc::ServerUnaryReactor* CancelJob(grpc::CallbackServerContext* context,
-                                      const spillway::v1::CancelJobRequest* request,
-                                      spillway::v1::Job* response) override;
-  grpc::ServerUnaryReactor* GetJobLogs(grpc::CallbackServerContext* context,
-                                       const spillway::v1::GetJobLogsRequest* request,
-                                       spillway::v1::GetJobLogsResponse* response) override;
-  grpc::ServerWriteReactor<spillway::v1::JobEvent>* WatchJobs(
-      grpc::CallbackServerContext* context,
-      const spillway::v1::WatchJobsRequest* request) override;
+  grpc::Service* grpc_service() override { return this; }
+  void Listen(rpc::CallQueue* queue) override;
+
+  // The handlers (on the queue's thread).
+  void SubmitJob(const spillway::v1::SubmitJobRequest* request,
+                 spillway::v1::SubmitJobResponse* response, rpc::UnaryReactor* reactor);
+  void GetJob(const spillway::v1::GetJobRequest* request, spillway::v1::Job* response,
+              rpc::UnaryReactor* reactor);
+  void ListJobs(const spillway::v1::ListJobsRequest* request,
+                spillway::v1::ListJobsResponse* response, rpc::UnaryReactor* reactor);
+  void CancelJob(const spillway::v1::CancelJobRequest* request, spillway::v1::Job* response,
+                 rpc::UnaryReactor* reactor);
+  void GetJobLogs(const spillway::v1::GetJobLogsRequest* request,
+                  spillway::v1::GetJobLogsResponse* response, rpc::UnaryReactor* reactor);
 
  private:
   EventLoop* const loop_;
   const JobServiceOptions options_;
-  // SubmitJob's request and response on one arena per call (the hot path's allocations).
-  ArenaMessages<spillway::v1::SubmitJobRequest, spillway::v1::SubmitJobResponse> submit_messages_;
 };
 
 }  // namespace spillway

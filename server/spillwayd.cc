@@ -1,7 +1,6 @@
 #include "server/spillwayd.h"
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
-#include <grpcpp/health_check_service_interface.h>
 
 #include <utility>
 
@@ -71,6 +70,7 @@ Spillwayd::Spillwayd(Config config, SpillwaydOptions options)
       max_concurrent_streams_(options.max_concurrent_streams),
       calls_(options.max_calls_in_flight),
       extra_services_(options.extra_services),
+      health_({v1::JobService::service_full_name(), v1::AdminService::service_full_name()}),
       store_(options.store),
       recovery_timeout_(options.recovery_timeout),
       interceptors_(std::move(options.interceptors)) {
@@ -113,7 +113,7 @@ Spillwayd::Spillwayd(Config config, SpillwaydOptions options)
   // Agents connect to the same port; a test that injected the pool may have registered it.
   if (vm_pool_backend_ != nullptr &&
       std::find(extra_services_.begin(), extra_services_.end(),
-                static_cast<grpc::Service*>(vm_pool_backend_)) == extra_services_.end()) {
+                static_cast<rpc::QueueService*>(vm_pool_backend_)) == extra_services_.end()) {
     extra_services_.push_back(vm_pool_backend_);
   }
   loop_ = std::make_unique<EventLoop>(std::make_unique<Core>(std::move(core_config)),
@@ -171,8 +171,7 @@ absl::Status Spillwayd::Start() {
   }
   loop_->Start();
 
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();  // Synchronous: no thread at rest.
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(grpc_address_, grpc::InsecureServerCredentials(), &port);
@@ -180,19 +179,25 @@ absl::Status Spillwayd::Start() {
   // gRPC sets SO_REUSEPORT by default: a second spillwayd would silently share the port.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, max_concurrent_streams_);
-  builder.RegisterService(job_service_.get());
-  builder.RegisterService(admin_service_.get());
-  for (grpc::Service* service : extra_services_) builder.RegisterService(service);
+  // Every service on one queue and its one thread; none on gRPC's callback API, whose threads
+  // would take the poller from it on every call (rpc/call_queue.h).
+  std::vector<rpc::QueueService*> services = {job_service_.get(), admin_service_.get(), &health_};
+  services.insert(services.end(), extra_services_.begin(), extra_services_.end());
+  for (rpc::QueueService* service : services) builder.RegisterService(service->grpc_service());
+  queue_ = std::make_unique<rpc::CallQueue>(builder);
   if (!interceptors_.empty()) builder.experimental().SetInterceptorCreators(std::move(interceptors_));
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port == 0) {
     if (server_ != nullptr) server_->Shutdown();
+    queue_->Stop();
     server_.reset();
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", grpc_address_, " (address in use or invalid?)"));
   }
   port_ = port;
-  server_->GetHealthCheckService()->SetServingStatus(true);
+  for (rpc::QueueService* service : services) service->Listen(queue_.get());
+  queue_->Start();
+  health_.SetServing(true);
   started_ = true;
   return absl::OkStatus();
 }
@@ -226,7 +231,7 @@ void Spillwayd::Shutdown() {
     return;
   }
   if (serving) {
-    server_->GetHealthCheckService()->SetServingStatus(false);
+    health_.Shutdown();  // NOT_SERVING; its Watch streams end.
     // Watch streams would hold the server's shutdown for the whole grace period.
     loop_->Post([](LoopContext& ctx) {
       ctx.FailAllWatchers(absl::UnavailableError("spillwayd is shutting down"));
@@ -234,6 +239,7 @@ void Spillwayd::Shutdown() {
     // gRPC deadlines are wall-clock time whatever clock the core runs on.
     server_->Shutdown(absl::ToChronoTime(RealClock::Get()->Now() + shutdown_grace_));
     server_->Wait();
+    queue_->Stop();
   }
   loop_->Stop();
   shutdown_done_.Notify();

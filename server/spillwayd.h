@@ -26,11 +26,13 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "backends/aci/aci_backend.h"
-#include "backends/vm_pool/vm_pool_backend.h"
 #include "backends/backend.h"
+#include "backends/vm_pool/vm_pool_backend.h"
 #include "common/clock.h"
+#include "rpc/call_limiter.h"
+#include "rpc/call_queue.h"
+#include "rpc/health_service.h"
 #include "server/admin_service.h"
-#include "server/call_limiter.h"
 #include "server/config.h"
 #include "server/event_loop.h"
 #include "server/job_service.h"
@@ -64,9 +66,9 @@ struct SpillwaydOptions {
   // How long recovery waits for the backends' inventories before placing work anyway.
   absl::Duration recovery_timeout = absl::Seconds(30);
   CompactionOptions compaction;
-  // More gRPC services to serve on the same port (e.g. a backend's AgentService); not owned, must
-  // outlive the daemon.
-  std::vector<grpc::Service*> extra_services;
+  // More gRPC services to serve on the same port and call queue (e.g. a backend's AgentService);
+  // not owned, must outlive the daemon.
+  std::vector<rpc::QueueService*> extra_services;
   // Server interceptors (e.g. metrics), installed on the gRPC server.
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
@@ -79,7 +81,7 @@ struct SpillwaydOptions {
   // operation per completion). Without the bound, a 100 ms stall at half load left spillwayd
   // answering in seconds for seconds (tests/bench/grpc_load_bench, phase 3). Must be >= 1.
   int max_concurrent_streams = kDefaultMaxConcurrentStreams;
-  // Unary calls spillwayd works on at once over all connections (server/call_limiter.h); beyond
+  // Unary calls spillwayd works on at once over all connections (rpc/call_limiter.h); beyond
   // it a call is answered UNAVAILABLE at once ("overloaded ... retry with backoff"). Must be >= 1.
   int max_calls_in_flight = kDefaultMaxCallsInFlight;
 };
@@ -122,7 +124,7 @@ class Spillwayd {
   VmPoolBackend* vm_pool_backend() const { return vm_pool_backend_; }
   const Config& config() const { return config_; }
   // The unary calls in progress, and those turned away (SpillwaydOptions::max_calls_in_flight).
-  const CallLimiter& calls() const { return calls_; }
+  const rpc::CallLimiter& calls() const { return calls_; }
 
  private:
   const Config config_;
@@ -130,11 +132,12 @@ class Spillwayd {
   const std::string grpc_address_;
   const absl::Duration shutdown_grace_;
   const int max_concurrent_streams_;
-  CallLimiter calls_;
+  rpc::CallLimiter calls_;
   std::unique_ptr<EventLoop> loop_;
   std::unique_ptr<JobServiceImpl> job_service_;
   std::unique_ptr<AdminServiceImpl> admin_service_;
-  std::vector<grpc::Service*> extra_services_;  // Filled in the constructor too.
+  std::vector<rpc::QueueService*> extra_services_;  // Filled in the constructor too.
+  rpc::HealthService health_;
   EventStore* const store_;
   AciBackend* aci_backend_ = nullptr;
   VmPoolBackend* vm_pool_backend_ = nullptr;
@@ -144,6 +147,7 @@ class Spillwayd {
   int64_t recovered_events_ = 0;
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors_;
+  std::unique_ptr<rpc::CallQueue> queue_;  // Every service's calls (rpc/call_queue.h).
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 

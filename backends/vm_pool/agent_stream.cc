@@ -52,8 +52,10 @@ bool AgentLink::open() const {
   return !closing_ && stream_ != nullptr;
 }
 
-AgentStream::AgentStream(AgentStreamHandler* handler, std::shared_ptr<AgentLink> link)
-    : handler_(handler), link_(std::move(link)) {
+AgentStream::AgentStream(
+    rpc::internal::BidiOps<spillway::v1::AgentMessage, spillway::v1::ControllerMessage>* ops,
+    AgentStreamHandler* handler, std::shared_ptr<AgentLink> link)
+    : BidiReactor(ops), handler_(handler), link_(std::move(link)) {
   {
     absl::MutexLock lock(&link_->mu_);
     link_->stream_ = this;

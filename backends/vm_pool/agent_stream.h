@@ -1,5 +1,6 @@
-// One agent's Connect stream on the server side: a gRPC callback bidi reactor (AgentStream) and
-// the handle the backend keeps (AgentLink), which outlives the reactor.
+// One agent's Connect stream on the server side: a bidi reactor on spillwayd's call queue
+// (AgentStream, rpc/server_streams.h) and the handle the backend keeps (AgentLink), which outlives
+// the reactor.
 //
 // Writes are queued and go out one at a time (gRPC allows one outstanding write). The stream is
 // finished only when no write is in flight, so the reactor is alive whenever a write is started
@@ -18,13 +19,14 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "proto/spillway/v1/agent.grpc.pb.h"
+#include "rpc/server_streams.h"
 
 namespace spillway {
 
 class AgentLink;
 
-// What the stream reports to its owner (the backend). Called on gRPC threads, never with the
-// link's mutex held.
+// What the stream reports to its owner (the backend). Called on the call queue's thread (must not
+// block), never with the link's mutex held.
 class AgentStreamHandler {
  public:
   virtual ~AgentStreamHandler() = default;
@@ -68,9 +70,11 @@ class AgentLink {
 
 // The reactor. Deletes itself when done.
 class AgentStream final
-    : public grpc::ServerBidiReactor<spillway::v1::AgentMessage, spillway::v1::ControllerMessage> {
+    : public rpc::BidiReactor<spillway::v1::AgentMessage, spillway::v1::ControllerMessage> {
  public:
-  AgentStream(AgentStreamHandler* handler, std::shared_ptr<AgentLink> link);
+  AgentStream(
+      rpc::internal::BidiOps<spillway::v1::AgentMessage, spillway::v1::ControllerMessage>* ops,
+      AgentStreamHandler* handler, std::shared_ptr<AgentLink> link);
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;

@@ -154,14 +154,22 @@ void VmPoolBackend::SetWakeup(std::function<void()> wakeup) {
   wakeup_ = std::move(wakeup);
 }
 
-grpc::ServerBidiReactor<AgentMessage, ControllerMessage>* VmPoolBackend::Connect(
-    grpc::CallbackServerContext* context) {
-  uint64_t id = 0;
-  {
-    absl::MutexLock lock(&mu_);
-    id = next_link_id_++;
-  }
-  return new AgentStream(this, std::make_shared<AgentLink>(id, context->peer()));
+void VmPoolBackend::Listen(rpc::CallQueue* queue) {
+  rpc::ListenBidiStream<AgentMessage, ControllerMessage>(
+      queue,
+      {[this](grpc::ServerContext* context,
+              grpc::ServerAsyncReaderWriter<ControllerMessage, AgentMessage>* stream,
+              grpc::ServerCompletionQueue* cq,
+              void* tag) { RequestConnect(context, stream, cq, cq, tag); },
+       [this](rpc::internal::BidiOps<AgentMessage, ControllerMessage>* ops,
+              grpc::ServerContext* context) -> rpc::BidiReactor<AgentMessage, ControllerMessage>* {
+         uint64_t id = 0;
+         {
+           absl::MutexLock lock(&mu_);
+           id = next_link_id_++;
+         }
+         return new AgentStream(ops, this, std::make_shared<AgentLink>(id, context->peer()));
+       }});
 }
 
 absl::Status VmPoolBackend::OnAgentMessage(const std::shared_ptr<AgentLink>& link,

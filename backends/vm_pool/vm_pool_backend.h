@@ -1,6 +1,6 @@
 // The VM pool made of real machines: each runs spillway-agent, which keeps one AgentService.Connect
 // stream open to spillwayd. VmPoolBackend is both the Backend the event loop drives and the gRPC
-// callback service the agents connect to (serve it via SpillwaydOptions.extra_services).
+// service the agents connect to (serve it via SpillwaydOptions.extra_services).
 //
 // Behaviour:
 //   1. Register (first message) → NodeUp with the declared capacity and labels; the agent gets
@@ -52,6 +52,7 @@
 #include "backends/vm_pool/vm_pool_config.h"
 #include "common/clock.h"
 #include "proto/spillway/v1/agent.grpc.pb.h"
+#include "rpc/call_queue.h"
 
 namespace spillway {
 
@@ -67,7 +68,8 @@ struct AgentNodeStatus {
 };
 
 class VmPoolBackend final : public Backend,
-                            public spillway::v1::AgentService::CallbackService,
+                            public spillway::v1::AgentService::AsyncService,
+                            public rpc::QueueService,
                             private AgentStreamHandler {
  public:
   // `clock` must outlive the backend. `config` must pass ValidateVmPoolAgentsConfig.
@@ -84,9 +86,9 @@ class VmPoolBackend final : public Backend,
   absl::Time NextEventTime() const override;
   void SetWakeup(std::function<void()> wakeup) override;
 
-  // AgentService.
-  grpc::ServerBidiReactor<spillway::v1::AgentMessage, spillway::v1::ControllerMessage>* Connect(
-      grpc::CallbackServerContext* context) override;
+  // AgentService's Connect streams, on spillwayd's call queue.
+  grpc::Service* grpc_service() override { return this; }
+  void Listen(rpc::CallQueue* queue) override;
 
   // A task's output, fetched from its node's agent (stdout, then "[stderr]" and stderr, the tail
   // of each). Blocks up to `timeout`: call it on a thread of its own (it is the JobService's

@@ -14,6 +14,7 @@
 #include "common/poll.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "rpc/call_queue.h"
 
 namespace spillway {
 namespace {
@@ -97,9 +98,12 @@ class VmPoolBackendTest : public ::testing::Test {
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(backend_.get());
+    builder.RegisterService(backend_->grpc_service());
+    queue_ = std::make_unique<rpc::CallQueue>(builder);
     server_ = builder.BuildAndStart();
     ASSERT_NE(server_, nullptr);
+    backend_->Listen(queue_.get());
+    queue_->Start();
     stub_ = spillway::v1::AgentService::NewStub(grpc::CreateChannel(
         "127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
     if (config_.inventory_delay == absl::ZeroDuration()) {
@@ -115,6 +119,7 @@ class VmPoolBackendTest : public ::testing::Test {
 
   void TearDown() override {
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
+    queue_->Stop();
     backend_.reset();
   }
 
@@ -160,6 +165,7 @@ class VmPoolBackendTest : public ::testing::Test {
   SimulatedClock clock_;
   VmPoolAgentsConfig config_;
   std::unique_ptr<VmPoolBackend> backend_;
+  std::unique_ptr<rpc::CallQueue> queue_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<spillway::v1::AgentService::Stub> stub_;
   absl::Mutex mu_;

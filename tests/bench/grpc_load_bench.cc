@@ -76,7 +76,8 @@
 #include "common/clock.h"
 #include "common/poll.h"
 #include "proto/spillway/v1/jobs.grpc.pb.h"
-#include "server/arena_messages.h"
+#include "rpc/call_queue.h"
+#include "rpc/unary_call.h"
 #include "server/config.h"
 #include "server/spillwayd.h"
 #include "tests/support/child_process.h"
@@ -111,8 +112,8 @@ ABSL_FLAG(std::string, servers_policy, "normal",
           "as `chrt --batch 0` or systemd's CPUSchedulingPolicy=batch: a woken thread does not "
           "preempt the running one, so gRPC's two callback threads stop preempting each other "
           "on the servers' one CPU). Both servers share the process, so both get it.");
-ABSL_FLAG(bool, serve, false,
-          "Internal: serve spillwayd and the no-op server until SIGTERM (the child process).");
+ABSL_FLAG(std::string, serve, "",
+          "Internal: serve spillwayd or noop (the no-op server) until SIGTERM (a child process).");
 ABSL_FLAG(std::string, server_cpus, "", "Internal, with --serve: CPUs to pin to (\"1,2\").");
 
 namespace spillway {
@@ -123,27 +124,28 @@ using spillway::v1::SubmitJobRequest;
 using spillway::v1::SubmitJobResponse;
 
 // Answers every SubmitJob at once with a PENDING job: the floor a real server is measured against.
-// Its messages live on an arena per call, as spillwayd's SubmitJob messages do.
-class NoopJobService final : public JobService::CallbackService {
+// The same shape as spillwayd's JobService: the call on one thread polling one completion queue
+// (rpc/call_queue.h), its messages on the call's arena, as many calls asked for at once.
+class NoopJobService final : public JobService::AsyncService, public rpc::QueueService {
  public:
-  NoopJobService() { SetMessageAllocatorFor_SubmitJob(&messages_); }
+  grpc::Service* grpc_service() override { return this; }
+  void Listen(rpc::CallQueue* queue) override {
+    rpc::ListenUnaryMethod(queue, this, &NoopJobService::RequestSubmitJob,
+                           &NoopJobService::SubmitJob, nullptr, kSubmitCallsAsked);
+  }
 
-  grpc::ServerUnaryReactor* SubmitJob(grpc::CallbackServerContext* context,
-                                      const SubmitJobRequest* request,
-                                      SubmitJobResponse* response) override {
+  void SubmitJob(const SubmitJobRequest* request, SubmitJobResponse* response,
+                 rpc::UnaryReactor* reactor) {
     spillway::v1::Job* job = response->mutable_job();
-    job->set_id(absl::StrCat("job-", next_.fetch_add(1) + 1));
+    job->set_id(absl::StrCat("job-", ++next_));  // Only the queue's thread runs this.
     *job->mutable_spec() = request->spec();
     job->set_state(spillway::v1::JOB_STATE_PENDING);
     response->set_created(true);
-    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     reactor->Finish(grpc::Status::OK);
-    return reactor;
   }
 
  private:
-  std::atomic<int64_t> next_{0};
-  ArenaMessages<SubmitJobRequest, SubmitJobResponse> messages_;
+  int64_t next_ = 0;
 };
 
 SubmitJobRequest Request() {
@@ -521,9 +523,8 @@ bool PinTo(const std::vector<int>& cpus) {
   return sched_setaffinity(0, sizeof(set), &set) == 0;
 }
 
-// --serve: both servers in this process until SIGTERM; "PORTS <spillwayd> <no-op> <pid>" on
-// stdout.
-int Serve() {
+// --serve=spillwayd|noop: that server in this process until SIGTERM; "PORT <port> <pid>" on stdout.
+int Serve(const std::string& which) {
   // If the load generator dies without stopping this process (killed while phase 3 had it
   // SIGSTOPped, or in a flood it would drain first), SIGKILL it: ChildProcess's SIGTERM would wait
   // for a SIGCONT, or for the backlog.
@@ -545,7 +546,7 @@ int Serve() {
       }
       list.push_back(n);
     }
-    if (!PinTo(list)) std::fprintf(stderr, "cannot pin the servers to CPUs %s\n", cpus.c_str());
+    if (!PinTo(list)) std::fprintf(stderr, "cannot pin the server to CPUs %s\n", cpus.c_str());
   }
   if (absl::GetFlag(FLAGS_servers_policy) == "batch") {
     const sched_param param{};  // Before any thread starts: they all inherit the policy.
@@ -554,78 +555,101 @@ int Serve() {
       return 1;
     }
   }
-
-  SpillwaydOptions options;
-  options.grpc_address = "127.0.0.1:0";
-  options.max_calls_in_flight = absl::GetFlag(FLAGS_max_calls_in_flight);
-  Spillwayd daemon(BenchConfig(), std::move(options));
-  if (absl::Status s = daemon.Start(); !s.ok()) {
-    std::fprintf(stderr, "spillwayd: %s\n", s.ToString().c_str());
-    return 1;
-  }
+  int port = 0;
+  std::unique_ptr<Spillwayd> daemon;
   NoopJobService noop;
-  grpc::ServerBuilder builder;
-  int noop_port = 0;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &noop_port);
-  builder.SetMaxReceiveMessageSize(kMaxReceiveMessageBytes);
-  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, kDefaultMaxConcurrentStreams);
-  builder.RegisterService(&noop);
-  std::unique_ptr<grpc::Server> noop_server = builder.BuildAndStart();
-  if (noop_server == nullptr || noop_port == 0) {
-    std::fprintf(stderr, "no-op server did not start\n");
-    return 1;
+  std::unique_ptr<rpc::CallQueue> queue;
+  std::unique_ptr<grpc::Server> noop_server;
+  if (which == "spillwayd") {
+    SpillwaydOptions options;
+    options.grpc_address = "127.0.0.1:0";
+    options.max_calls_in_flight = absl::GetFlag(FLAGS_max_calls_in_flight);
+    daemon = std::make_unique<Spillwayd>(BenchConfig(), std::move(options));
+    if (absl::Status s = daemon->Start(); !s.ok()) {
+      std::fprintf(stderr, "spillwayd: %s\n", s.ToString().c_str());
+      return 1;
+    }
+    port = daemon->port();
+  } else if (which == "noop") {
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.SetMaxReceiveMessageSize(kMaxReceiveMessageBytes);
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, kDefaultMaxConcurrentStreams);
+    builder.RegisterService(noop.grpc_service());
+    queue = std::make_unique<rpc::CallQueue>(builder);
+    noop_server = builder.BuildAndStart();
+    if (noop_server == nullptr || port == 0) {
+      std::fprintf(stderr, "no-op server did not start\n");
+      return 1;
+    }
+    noop.Listen(queue.get());
+    queue->Start();
+  } else {
+    std::fprintf(stderr, "--serve must be spillwayd or noop\n");
+    return 2;
   }
-  std::printf("PORTS %d %d %d\n", daemon.port(), noop_port, static_cast<int>(getpid()));
+  std::printf("PORT %d %d\n", port, static_cast<int>(getpid()));
   std::fflush(stdout);
   int signal = 0;
   sigwait(&signals, &signal);
-  noop_server->Shutdown();
-  daemon.Shutdown();
+  if (noop_server != nullptr) {
+    noop_server->Shutdown();
+    queue->Stop();
+  }
+  if (daemon != nullptr) daemon->Shutdown();
   return 0;
 }
 
-// The servers' child process, and where its ports were read from.
-struct Servers {
+// A server's child process, and where its port was read from.
+struct Server {
   std::unique_ptr<ChildProcess> process;
-  int spillwayd_port = 0;
-  int noop_port = 0;
+  int port = 0;
   int pid = 0;      // The child's, for its CPU time.
   std::string dir;  // Holds the child's stdout and stderr.
   std::string out_path;
   std::string err_path;
+
+  ~Server() {
+    process.reset();  // SIGTERM: the server shuts down.
+    const std::string errors = ReadFileOrEmpty(err_path);
+    if (!errors.empty()) std::fprintf(stderr, "server:\n%s", errors.c_str());
+    std::error_code ignored;
+    if (!dir.empty()) std::filesystem::remove_all(dir, ignored);
+  }
 };
 
-// Starts this binary with --serve and waits (at most a minute) for its ports.
-absl::StatusOr<Servers> StartServers(const std::string& server_cpus) {
+// Starts this binary with --serve=`which` and waits (at most a minute) for its port.
+absl::StatusOr<std::unique_ptr<Server>> StartServer(const std::string& which,
+                                                    const std::string& server_cpus) {
   const char* tmp = std::getenv("TEST_TMPDIR");
   std::string dir = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/grpc_load_bench.XXXXXX");
   if (mkdtemp(dir.data()) == nullptr) return absl::InternalError("mkdtemp failed");
-  Servers servers;
-  servers.dir = dir;
-  servers.out_path = dir + "/servers.out";
-  servers.err_path = dir + "/servers.err";
-  std::vector<std::string> argv = {"/proc/self/exe", "--serve"};
+  auto server = std::make_unique<Server>();
+  server->dir = dir;
+  server->out_path = dir + "/server.out";
+  server->err_path = dir + "/server.err";
+  std::vector<std::string> argv = {"/proc/self/exe", absl::StrCat("--serve=", which)};
   if (!server_cpus.empty()) argv.push_back(absl::StrCat("--server_cpus=", server_cpus));
   argv.push_back(absl::StrCat("--max_calls_in_flight=", absl::GetFlag(FLAGS_max_calls_in_flight)));
   argv.push_back(absl::StrCat("--servers_policy=", absl::GetFlag(FLAGS_servers_policy)));
   absl::StatusOr<std::unique_ptr<ChildProcess>> child =
-      ChildProcess::Start(argv, servers.out_path, servers.err_path);
+      ChildProcess::Start(argv, server->out_path, server->err_path);
   if (!child.ok()) return child.status();
-  servers.process = *std::move(child);
+  server->process = *std::move(child);
+  Server* s = server.get();
   const bool listening = PollUntil(
-      [&servers] {
-        if (servers.process->ExitCode().has_value()) return true;
-        const std::string out = ReadFileOrEmpty(servers.out_path);
+      [s] {
+        if (s->process->ExitCode().has_value()) return true;
+        const std::string out = ReadFileOrEmpty(s->out_path);
         return absl::StrContains(out, "\n") &&
-               std::sscanf(out.c_str(), "PORTS %d %d %d", &servers.spillwayd_port,
-                           &servers.noop_port, &servers.pid) == 3;
+               std::sscanf(out.c_str(), "PORT %d %d", &s->port, &s->pid) == 2;
       },
       absl::Minutes(1), absl::Milliseconds(5));
-  if (!listening || servers.spillwayd_port == 0 || servers.noop_port == 0) {
+  if (!listening || server->port == 0) {
     return absl::UnavailableError(
-        absl::StrCat("the servers did not start: ", ReadFileOrEmpty(servers.err_path)));
+        absl::StrCat(which, " did not start: ", ReadFileOrEmpty(server->err_path)));
   }
-  return servers;
+  return server;
 }
 
 // Phase 4: `connections` connections to spillwayd each keep kDefaultMaxConcurrentStreams calls
@@ -688,23 +712,27 @@ int Main() {
     server_cpus = absl::StrJoin(pin == "split" ? cpus.begin() + 1 : cpus.begin(), cpus.end(), ",");
     placement = absl::StrCat("load generator on CPU ", cpus[0], ", servers on CPU ", server_cpus);
   }
-  absl::StatusOr<Servers> servers = StartServers(server_cpus);
-  if (!servers.ok()) {
-    std::fprintf(stderr, "%s\n", servers.status().ToString().c_str());
-    return 1;
+  absl::StatusOr<std::unique_ptr<Server>> spill_server = StartServer("spillwayd", server_cpus);
+  absl::StatusOr<std::unique_ptr<Server>> noop_server = StartServer("noop", server_cpus);
+  for (const auto* server : {&spill_server, &noop_server}) {
+    if (!server->ok()) {
+      std::fprintf(stderr, "%s\n", server->status().ToString().c_str());
+      return 1;
+    }
   }
   std::printf("%s (%zu CPUs allowed); servers' scheduling policy %s\n", placement.c_str(),
               cpus.size(), policy == "batch" ? "SCHED_BATCH" : "normal");
 
-  auto spill_stub = Connect(absl::StrCat("127.0.0.1:", servers->spillwayd_port));
-  auto noop_stub = Connect(absl::StrCat("127.0.0.1:", servers->noop_port));
+  auto spill_stub = Connect(absl::StrCat("127.0.0.1:", (*spill_server)->port));
+  auto noop_stub = Connect(absl::StrCat("127.0.0.1:", (*noop_server)->port));
   // Warm both connections up.
   ClosedLoop(noop_stub.get(), 200, 8, clock);
   ClosedLoop(spill_stub.get(), 200, 8, clock);
 
-  const int pid = servers->pid;
-  Stats noop_stats =
-      WithServerCpu(pid, [&] { return ClosedLoop(noop_stub.get(), requests, concurrency, clock); });
+  const int pid = (*spill_server)->pid;
+  const int noop_pid = (*noop_server)->pid;
+  Stats noop_stats = WithServerCpu(
+      noop_pid, [&] { return ClosedLoop(noop_stub.get(), requests, concurrency, clock); });
   Stats spill_stats = WithServerCpu(
       pid, [&] { return ClosedLoop(spill_stub.get(), requests, concurrency, clock); });
   std::printf("closed loop, %d requests, %d in flight:\n", requests, concurrency);
@@ -739,7 +767,7 @@ int Main() {
     if (!Settle(spill_stub.get(), paced_stats.last_job_id)) return 1;
     // The same load against the no-op server: the floor this machine and gRPC stack set.
     Stats noop_paced =
-        WithServerCpu(pid, [&] { return OpenLoop(noop_stub.get(), paced, rate, clock); });
+        WithServerCpu(noop_pid, [&] { return OpenLoop(noop_stub.get(), paced, rate, clock); });
     std::printf("open loop at %.0f req/s (%s):\n", rate,
                 fixed_rate > 0 ? "--paced_rate" : "half of spillwayd's closed-loop throughput");
     Print("  spillwayd", paced_stats);
@@ -772,9 +800,10 @@ int Main() {
           "stall recovery at %.0f req/s, %d requests each; the servers' process stopped for "
           "%d ms a quarter in:\n",
           rate, stall_requests, stall_ms);
-      const auto stalled = [&](JobService::Stub* stub, const char* name, const char* summary) {
+      const auto stalled = [&](JobService::Stub* stub, int server_pid, const char* name,
+                               const char* summary) {
         Stall stall;
-        stall.pid = pid;
+        stall.pid = server_pid;
         stall.at_request = stall_requests / 4;
         stall.length = absl::Milliseconds(stall_ms);
         Stats stats = OpenLoop(stub, stall_requests, rate, clock, &stall);
@@ -795,15 +824,15 @@ int Main() {
                     summary, stall_ms, after.c_str());
         return stats;
       };
-      const Stats spill_stalled = stalled(spill_stub.get(), "spillwayd", "spillwayd");
+      const Stats spill_stalled = stalled(spill_stub.get(), pid, "spillwayd", "spillwayd");
       if (!Settle(spill_stub.get(), spill_stalled.last_job_id)) return 1;
-      stalled(noop_stub.get(), "no-op JobService", "no-op server");
+      stalled(noop_stub.get(), noop_pid, "no-op JobService", "no-op server");
     }
   }
   const int connections = absl::GetFlag(FLAGS_flood_connections);
   const int flood_requests = quick ? 2000 : absl::GetFlag(FLAGS_flood_requests);
   if (connections > 0 && flood_requests > 0 &&
-      !Flood(servers->spillwayd_port, pid, connections, flood_requests, clock)) {
+      !Flood((*spill_server)->port, pid, connections, flood_requests, clock)) {
     std::fprintf(stderr, "FAILED: a flood call failed other than by being turned away\n");
     ok = false;
   }
@@ -812,11 +841,8 @@ int Main() {
   // shutdown would wait ~10 s for the connections.
   spill_stub.reset();
   noop_stub.reset();
-  servers->process.reset();  // SIGTERM: the servers shut down.
-  const std::string server_errors = ReadFileOrEmpty(servers->err_path);
-  if (!server_errors.empty()) std::fprintf(stderr, "servers:\n%s", server_errors.c_str());
-  std::error_code ignored;
-  std::filesystem::remove_all(servers->dir, ignored);
+  spill_server->reset();  // SIGTERM: the servers shut down.
+  noop_server->reset();
   if (failed > 0 || !ok) {
     std::fprintf(stderr, "FAILED: %d calls failed\n", failed);
     return 1;
@@ -831,5 +857,6 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   // As spillwayd's main: Debian's Abseil checks lock order on every Mutex operation otherwise.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  return absl::GetFlag(FLAGS_serve) ? spillway::Serve() : spillway::Main();
+  const std::string serve = absl::GetFlag(FLAGS_serve);
+  return serve.empty() ? spillway::Main() : spillway::Serve(serve);
 }
