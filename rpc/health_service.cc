@@ -109,7 +109,10 @@ void HealthService::SetServing(bool serving) {
   absl::MutexLock lock(&mu_);
   if (shut_down_ || serving_ == serving) return;
   serving_ = serving;
-  for (Watch* watch : watches_) watch->Update(StatusOf(watch->service_), false);
+  for (Watch* watch : watches_) {
+    if (!watch->service_.empty() && services_.count(watch->service_) == 0) continue;  // Unknown.
+    watch->Update(StatusOf(watch->service_), false);
+  }
 }
 
 void HealthService::Shutdown() {

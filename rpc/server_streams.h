@@ -117,13 +117,14 @@ class StreamCall final : public Tag, public BidiOps<Request, Response> {
   static void Listen(CallQueue* queue, std::shared_ptr<const Method> method) {
     auto* call = new StreamCall(queue, std::move(method));
     // Before the call starts; the tag comes once it is over (finished or cancelled).
-    call->context_.AsyncNotifyWhenDone(&call->call_done_);
+    call->context_.AsyncNotifyWhenDone(static_cast<Tag*>(&call->call_done_));
     const bool asked = queue->Request([call] {
       if constexpr (kBidi) {
-        call->method_->request(&call->context_, &call->responder_, call->queue_->cq(), call);
+        call->method_->request(&call->context_, &call->responder_, call->queue_->cq(),
+                               static_cast<Tag*>(call));
       } else {
         call->method_->request(&call->context_, &call->request_, &call->responder_,
-                               call->queue_->cq(), call);
+                               call->queue_->cq(), static_cast<Tag*>(call));
       }
     });
     if (!asked) delete call;
@@ -147,16 +148,16 @@ class StreamCall final : public Tag, public BidiOps<Request, Response> {
   void StartRead(Request* message) override {
     if constexpr (kBidi) {
       Started(false);
-      responder_.Read(message, &read_done_);
+      responder_.Read(message, static_cast<Tag*>(&read_done_));
     }
   }
   void StartWrite(const Response* message) override {
     Started(false);
-    responder_.Write(*message, &write_done_);
+    responder_.Write(*message, static_cast<Tag*>(&write_done_));
   }
   void Finish(grpc::Status status) override {
     Started(true);
-    responder_.Finish(status, &finish_done_);
+    responder_.Finish(status, static_cast<Tag*>(&finish_done_));
   }
 
  private:

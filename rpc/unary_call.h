@@ -54,7 +54,7 @@ class UnaryCall final : public Tag, public UnaryReactor {
     auto* call = new UnaryCall(queue, std::move(method));
     const bool asked = queue->Request([call] {
       call->method_->request(&call->context_, call->request_, &call->writer_, call->queue_->cq(),
-                             call);
+                             static_cast<Tag*>(call));
     });
     if (!asked) delete call;
   }
@@ -80,9 +80,9 @@ class UnaryCall final : public Tag, public UnaryReactor {
 
   void Finish(grpc::Status status) override {
     if (status.ok()) {
-      writer_.Finish(*response_, status, this);
+      writer_.Finish(*response_, status, static_cast<Tag*>(this));
     } else {
-      writer_.FinishWithError(status, this);
+      writer_.FinishWithError(status, static_cast<Tag*>(this));
     }
   }
 

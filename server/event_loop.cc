@@ -152,6 +152,10 @@ bool EventLoop::Post(Command command) {
 }
 
 bool EventLoop::PostOrRun(Command command) {
+  // With a committer, a batch takes a commit's milliseconds: never on the caller's thread (the
+  // call queue's one thread would commit every command alone, one after another); on the loop
+  // thread the commands posted meanwhile share the next commit.
+  if (committer_ != nullptr) return Post(std::move(command));
   bool locked = run_mu_.TryLock();
   const std::thread::id holder = inline_holder_.load(std::memory_order_relaxed);
   if (!locked && committer_ == nullptr && holder != std::thread::id() &&

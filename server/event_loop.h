@@ -198,16 +198,15 @@ class EventLoop {
   // then runs in a later batch). Returns false (and drops the command) once Stop() was called.
   bool Post(Command command);
 
-  // Like Post, but when no batch is running and nothing is queued, runs `command` as a batch of
-  // its own on the calling thread (its replies too) instead of waking the loop thread: a gRPC
-  // handler's command then costs no thread hand-off. When another PostOrRun caller's batch is
-  // running and the loop has no committer, waits for that batch and then runs here: such a batch
-  // is one command, and handing this one to the loop thread instead costs it a wake-up and its
-  // reply one more (with gRPC's two callback threads on one core, one handler often preempts the
-  // other mid-batch: a tenth of the submits took that path at 25k/s). With a committer a batch
-  // takes a commit's milliseconds, and the commands posted meanwhile share the next commit
-  // (group commit): those post. Not from a command or a reply (the call then Posts: the caller's
-  // batch is running). Returns false once Stop() was called.
+  // Like Post, but when the loop has no committer, no batch is running and nothing is queued,
+  // runs `command` as a batch of its own on the calling thread (its replies too) instead of waking
+  // the loop thread: a handler's command on the call queue's thread (rpc/) then costs no thread
+  // hand-off. When another PostOrRun caller's batch of one command is running, waits for it and
+  // then runs here (handing this one to the loop thread instead would cost it a wake-up and its
+  // reply one more). With a committer it always posts: a batch takes a commit's milliseconds,
+  // which must not hold up the caller's thread, and the commands posted meanwhile share the next
+  // commit (group commit). Not from a command or a reply (the call then Posts: the caller's batch
+  // is running). Returns false once Stop() was called.
   bool PostOrRun(Command command);
 
   // How often PostOrRun waited for another caller's batch (for tests and diagnostics).

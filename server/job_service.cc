@@ -67,7 +67,7 @@ absl::Status ValidateListRequest(const spillway::v1::ListJobsRequest& request) {
   return absl::OkStatus();
 }
 
-// The state of one WatchJobs stream, shared by its reactor (gRPC threads) and the event loop
+// The state of one WatchJobs stream, shared by its reactor (the call queue's thread) and the event loop
 // (which holds it as a JobEventSink until the stream ends). Events wait in `buffer_` and are
 // written one at a time. The reactor is only touched while the stream is unfinished and, for a
 // write, while `writing_` is set, so it is never used after OnDone.
@@ -115,7 +115,7 @@ class WatchStream final : public JobEventSink {
     return !done_ && !finishing_;
   }
 
-  // --- From the reactor (gRPC threads) ---
+  // --- From the reactor (the call queue's thread) ---
   void OnWriteDone(bool ok) {
     bool nudge = false;
     {
@@ -351,7 +351,7 @@ void JobServiceImpl::GetJobLogs(const spillway::v1::GetJobLogsRequest* request,
     const spillway::v1::Attempt attempt = job->attempts(n - 1);
     response->set_backend(attempt.backend());
     response->set_attempt(n);
-    // Fetching blocks on the network: never on the loop thread, nor a gRPC callback thread.
+    // Fetching blocks on the network: never on the loop thread, nor the call queue's thread.
     std::thread([attempt, job_id = job->id(), response, reactor, options] {
       absl::StatusOr<std::string> logs = absl::UnimplementedError("no log source for this backend");
       if (attempt.backend() == spillway::v1::BACKEND_ACI && options->aci_logs) {

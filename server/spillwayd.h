@@ -6,9 +6,10 @@
 //   ... daemon.port(), daemon.loop().Sync() in tests ...
 //   daemon.Shutdown();                                    // or Wait() until someone else does
 //
-// Shutdown order: health NOT_SERVING; watch streams finished with UNAVAILABLE; the gRPC server
-// stops (calls still running get shutdown_grace, then are cancelled); the event loop runs what it
-// accepted and stops.
+// Shutdown order: health NOT_SERVING (its Watch streams end); watch streams finished with
+// UNAVAILABLE; the gRPC server stops (calls still running get shutdown_grace, then are
+// cancelled); the call queue (rpc/call_queue.h) stops once every call is gone; the event loop
+// runs what it accepted and stops.
 #ifndef SPILLWAY_SERVER_SPILLWAYD_H_
 #define SPILLWAY_SERVER_SPILLWAYD_H_
 
@@ -153,6 +154,7 @@ class Spillwayd {
 
   absl::Mutex mu_;
   bool started_ ABSL_GUARDED_BY(mu_) = false;
+  bool tried_ ABSL_GUARDED_BY(mu_) = false;  // Start() ran (maybe failing).
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
   absl::Notification shutdown_done_;
 };

@@ -28,7 +28,7 @@
 //      stream for a node id that is connected → ALREADY_EXISTS (the first stays). A task report
 //      for a task not started on that node is dropped (a running one gets a stop) and counted in
 //      rejected_reports(). Nothing an agent sends reaches the core unchecked.
-// Thread-safe: gRPC threads and the loop thread share one mutex; no gRPC call is made under it.
+// Thread-safe: the call queue's thread and the loop thread share one mutex; no gRPC call is made under it.
 #ifndef SPILLWAY_BACKENDS_VM_POOL_VM_POOL_BACKEND_H_
 #define SPILLWAY_BACKENDS_VM_POOL_VM_POOL_BACKEND_H_
 

@@ -1,12 +1,12 @@
 // SubmitJob over loopback gRPC: spillwayd (simulated backends, RealClock) against a no-op
-// JobService of the same callback shape that answers at once. Same client, same channel
-// settings, same request.
+// JobService of the same shape (one completion queue served by one thread, rpc/) that answers at
+// once. Same client, same channel settings, same request.
 //
 //   bazel run -c opt //tests/bench:grpc_load_bench [-- --requests=20000 --concurrency=64]
 //
-// The load generator and the servers are separate processes: this binary starts itself with
-// --serve as a child process (spillwayd and the no-op server, each on its own port, one at a
-// time under load) and drives them from the parent. --pin places the two processes:
+// The load generator and the servers are separate processes: this binary starts itself twice
+// with --serve as child processes (--serve=spillwayd and --serve=noop, one at a time under load)
+// and drives them from the parent. --pin places the two processes:
 //   split (default)  the load generator on the first allowed CPU, the servers on the others. This
 //                    is what an operator does to measure a server with the load generator on the
 //                    same machine (taskset): the client's CPU use neither slows the server nor
@@ -14,7 +14,7 @@
 //                    machine the servers then have one core.
 //   client           the load generator on the first CPU, the servers on all of them.
 //   none             the kernel places both (they compete for every core).
-// --servers_policy=batch runs the servers' process under SCHED_BATCH, as an operator would run
+// --servers_policy=batch runs the servers' processes under SCHED_BATCH, as an operator would run
 // spillwayd on a CPU of its own (server/README.md, "A CPU of its own").
 // The load generator drives every call from one thread on a completion queue (CallDriver): no
 // gRPC polling threads of its own take turns per response, and in the open loop it spins between
@@ -30,7 +30,7 @@
 // for `paced_requests`, latency measured from each call's scheduled send time (no coordinated
 // omission); each starts once spillwayd's jobs of the phase before have started (Settle). Phase 3
 // (stall recovery, skipped by --quick or --stall_ms=0): the same rate for `stall_requests`, with
-// the servers' process stopped (SIGSTOP) for `stall_ms` a quarter in; how long after it resumed the
+// the server's process stopped (SIGSTOP) for `stall_ms` a quarter in; how long after it resumed the
 // first call was answered within 2 ms again (the backlog drained), how many took longer, the
 // worst. A server whose per-call cost grows with its backlog never catches up here. Phase 4
 // (flood; 2,000 calls with --quick): `flood_connections` connections to spillwayd, each with as
@@ -90,7 +90,7 @@ ABSL_FLAG(
     "Open-loop rate (req/s); 0: half of spillwayd's closed-loop throughput (the target's load). "
     "A fixed rate compares builds at the same load.");
 ABSL_FLAG(int, stall_ms, 100,
-          "Phase 3 (skipped by --quick and by 0): the servers' process is stopped (SIGSTOP) this "
+          "Phase 3 (skipped by --quick and by 0): the server's process is stopped (SIGSTOP) this "
           "long a quarter into a longer open loop at the same rate; reports how long after it "
           "resumed calls were answered within 2 ms again.");
 ABSL_FLAG(int, stall_requests, 50000, "Open-loop requests per server in phase 3.");
@@ -108,10 +108,10 @@ ABSL_FLAG(std::string, pin, "split",
           "split: the load generator on the first allowed CPU, the servers on the others; "
           "client: the load generator on the first CPU, the servers on any; none: no pinning.");
 ABSL_FLAG(std::string, servers_policy, "normal",
-          "The servers' process's scheduling policy: normal (SCHED_OTHER) or batch (SCHED_BATCH, "
+          "The servers' processes' scheduling policy: normal (SCHED_OTHER) or batch (SCHED_BATCH, "
           "as `chrt --batch 0` or systemd's CPUSchedulingPolicy=batch: a woken thread does not "
-          "preempt the running one, so gRPC's two callback threads stop preempting each other "
-          "on the servers' one CPU). Both servers share the process, so both get it.");
+          "preempt the running one, so spillwayd's loop and reply threads wait for the call "
+          "queue's thread on the servers' one CPU). Both servers get it.");
 ABSL_FLAG(std::string, serve, "",
           "Internal: serve spillwayd or noop (the no-op server) until SIGTERM (a child process).");
 ABSL_FLAG(std::string, server_cpus, "", "Internal, with --serve: CPUs to pin to (\"1,2\").");
@@ -167,7 +167,7 @@ struct Stats {
   double seconds = 0;
   // Every call's scheduled send time and latency (from that time), in the order answered.
   std::vector<std::pair<absl::Time, absl::Duration>> calls;
-  // The servers' process CPU time per call, and that of spillwayd's loop thread (when it has one).
+  // The server's process CPU time per call, and that of spillwayd's loop thread (when it has one).
   double server_cpu_us = 0;
   double loop_cpu_us = 0;
   double switches = 0;       // The servers' context switches per call.
@@ -429,7 +429,7 @@ void PrintOpenLoopNotes(const Stats& s) {
       absl::ToDoubleMilliseconds(s.generator_stalled));
 }
 
-// CPU time the servers' process has used so far, and its loop thread (named by EventLoop).
+// CPU time a server's process has used so far, and its loop thread (named by EventLoop).
 struct CpuTimes {
   double process_us = 0;
   double loop_us = 0;
@@ -654,7 +654,7 @@ absl::StatusOr<std::unique_ptr<Server>> StartServer(const std::string& which,
 
 // Phase 4: `connections` connections to spillwayd each keep kDefaultMaxConcurrentStreams calls
 // open until `requests` were answered or turned away; prints what it answered and turned away.
-// False if a call failed otherwise, or the servers' process could not be reached.
+// False if a call failed otherwise, or spillwayd's process could not be reached.
 bool Flood(int port, int pid, int connections, int requests, Clock* clock) {
   std::vector<std::unique_ptr<JobService::Stub>> owned;
   std::vector<JobService::Stub*> stubs;
@@ -797,7 +797,7 @@ int Main() {
     const int stall_requests = absl::GetFlag(FLAGS_stall_requests);
     if (stall_ms > 0 && stall_requests > 0) {
       std::printf(
-          "stall recovery at %.0f req/s, %d requests each; the servers' process stopped for "
+          "stall recovery at %.0f req/s, %d requests each; the server's process stopped for "
           "%d ms a quarter in:\n",
           rate, stall_requests, stall_ms);
       const auto stalled = [&](JobService::Stub* stub, int server_pid, const char* name,
