@@ -94,7 +94,7 @@ void AdminServiceImpl::GetCluster(const spillway::v1::GetClusterRequest* /*reque
                                   spillway::v1::GetClusterResponse* response,
                                   rpc::UnaryReactor* reactor) {
   PostOrFinish(*loop_, reactor, [response, reactor](LoopContext& ctx) {
-    *response = ctx.core().Cluster(ctx.now());
+    ctx.core().ClusterInto(ctx.now(), response);  // In place: the response is on an arena.
     reactor->Finish(grpc::Status::OK);
   });
 }

@@ -116,6 +116,8 @@ class Core {
                                                  const std::string& after_id, int limit,
                                                  std::string* next) const;
   spillway::v1::GetClusterResponse Cluster(absl::Time now) const;
+  // The same into `out` (empty; e.g. a response on a call's arena, where assigning would copy).
+  void ClusterInto(absl::Time now, spillway::v1::GetClusterResponse* out) const;
   const spillway::v1::Policy& policy() const { return policy_; }
   const std::vector<spillway::v1::PolicyChange>& policy_history() const { return audit_; }
   CapacityLimits Limits() const;

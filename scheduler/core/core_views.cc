@@ -77,9 +77,14 @@ int64_t Core::AciSpendMicroUsd(absl::Time now) const {
 
 spillway::v1::GetClusterResponse Core::Cluster(absl::Time now) const {
   spillway::v1::GetClusterResponse out;
+  ClusterInto(now, &out);
+  return out;
+}
+
+void Core::ClusterInto(absl::Time now, spillway::v1::GetClusterResponse* out) const {
   int64_t vm_rate = 0;
   for (const auto& [id, node] : pool_.nodes()) {
-    spillway::v1::Node* n = out.add_nodes();
+    spillway::v1::Node* n = out->add_nodes();
     n->set_id(id);
     n->set_state(node.state);
     n->mutable_capacity()->set_cpu_millis(node.capacity.cpu_millis);
@@ -93,7 +98,7 @@ spillway::v1::GetClusterResponse Core::Cluster(absl::Time now) const {
   const AciPrices prices = PricesOf(policy_);
   int64_t rate = 0;
   for (const auto& [name, g] : groups_) {
-    spillway::v1::AciInstance* a = out.add_aci_instances();
+    spillway::v1::AciInstance* a = out->add_aci_instances();
     a->set_group(name);
     a->set_job_id(g.job_id);
     a->set_attempt(g.attempt);
@@ -116,22 +121,21 @@ spillway::v1::GetClusterResponse Core::Cluster(absl::Time now) const {
   for (const auto& [key, queued] : queue_) {
     const JobRecord& rec = *queued;
     const std::string cls = rec.pending_class.empty() ? kPendingWaitingForVm : rec.pending_class;
-    (*out.mutable_queue_by_reason())[cls]++;
+    (*out->mutable_queue_by_reason())[cls]++;
     if (blocked.empty() && cls.rfind("aci-", 0) == 0) blocked = rec.job.reason();
     if (blocked.empty() && cls == kPendingSpendBudget) blocked = rec.job.reason();
   }
-  out.set_queue_depth(static_cast<int>(queue_.size()));
-  out.set_aci_spend_micro_usd(AciSpendMicroUsd(now));
-  out.set_aci_spend_rate_micro_usd_per_hour(rate);
-  out.set_vm_pool_cost_rate_micro_usd_per_hour(vm_rate);
+  out->set_queue_depth(static_cast<int>(queue_.size()));
+  out->set_aci_spend_micro_usd(AciSpendMicroUsd(now));
+  out->set_aci_spend_rate_micro_usd_per_hour(rate);
+  out->set_vm_pool_cost_rate_micro_usd_per_hour(vm_rate);
   if (feedback_.CircuitOpen(now)) blocked = feedback_.CircuitReason(now);
-  out.set_burst_status(!policy_.burst_enabled() ? "disabled by policy"
+  out->set_burst_status(!policy_.burst_enabled() ? "disabled by policy"
                        : blocked.empty()        ? "ok"
                                                 : absl::StrCat("blocked: ", blocked));
-  feedback_.Describe(now, policy_, out.mutable_beliefs());
-  *out.mutable_time() = ToTimestamp(now);
-  out.set_policy_version(policy_.version());
-  return out;
+  feedback_.Describe(now, policy_, out->mutable_beliefs());
+  *out->mutable_time() = ToTimestamp(now);
+  out->set_policy_version(policy_.version());
 }
 
 }  // namespace spillway
