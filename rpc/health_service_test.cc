@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "proto/grpc/health/v1/health.grpc.pb.h"
@@ -98,9 +98,10 @@ class HealthServiceTest : public ::testing::Test {
   // server->Shutdown(now + grace), then queue.Stop(): how long the server's shutdown took.
   absl::Duration StopServer(absl::Duration grace) {
     if (server_ == nullptr) return absl::ZeroDuration();
-    const absl::Time start = absl::Now();
+    // gRPC deadlines are wall-clock time.
+    const absl::Time start = RealClock::Get()->Now();
     server_->Shutdown(absl::ToChronoTime(start + grace));
-    const absl::Duration took = absl::Now() - start;
+    const absl::Duration took = RealClock::Get()->Now() - start;
     queue_->Stop();
     server_.reset();
     return took;
