@@ -73,7 +73,11 @@ void AgentStream::OnReadDone(bool ok) {
     link_->Close(status);
     return;
   }
-  if (link_->open()) StartRead(&incoming_);
+  // Under the link's mutex, so that a Close() on the loop thread either finishes after this read
+  // started (the read then fails as the call ends) or keeps it from starting: never a read
+  // started after the Finish, which could wait until the call is torn down.
+  absl::MutexLock lock(&link_->mu_);
+  if (!link_->closing_ && link_->stream_ != nullptr) StartRead(&incoming_);
 }
 
 void AgentStream::OnWriteDone(bool ok) {

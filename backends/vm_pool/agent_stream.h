@@ -4,7 +4,8 @@
 //
 // Writes are queued and go out one at a time (gRPC allows one outstanding write). The stream is
 // finished only when no write is in flight, so the reactor is alive whenever a write is started
-// outside the lock. No gRPC call is made while holding the link's mutex.
+// outside the lock. The only gRPC call made while holding the link's mutex is the next read's
+// start (the async API never runs a reaction inline, so it cannot re-enter).
 #ifndef SPILLWAY_BACKENDS_VM_POOL_AGENT_STREAM_H_
 #define SPILLWAY_BACKENDS_VM_POOL_AGENT_STREAM_H_
 
