@@ -158,8 +158,7 @@ bool EventLoop::PostOrRun(Command command) {
   if (committer_ != nullptr) return Post(std::move(command));
   bool locked = run_mu_.TryLock();
   const std::thread::id holder = inline_holder_.load(std::memory_order_relaxed);
-  if (!locked && committer_ == nullptr && holder != std::thread::id() &&
-      holder != std::this_thread::get_id()) {
+  if (!locked && holder != std::thread::id() && holder != std::this_thread::get_id()) {
     // Another caller's batch of one command holds the loop: wait for it rather than hand this
     // command to the loop thread (see PostOrRun in event_loop.h).
     inline_waits_.fetch_add(1, std::memory_order_relaxed);

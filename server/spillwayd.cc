@@ -146,9 +146,7 @@ Spillwayd::~Spillwayd() { Shutdown(); }
 
 absl::Status Spillwayd::Start() {
   absl::MutexLock lock(&mu_);
-  if (started_ || tried_ || shut_down_) {
-    return absl::FailedPreconditionError("Start() may be called once");
-  }
+  if (tried_ || shut_down_) return absl::FailedPreconditionError("Start() may be called once");
   tried_ = true;  // Async services can be registered with one gRPC server only, even a failed one.
   if (!init_status_.ok()) return init_status_;
   if (store_ != nullptr) {
