@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "metrics/grpc_metrics_interceptor.h"
 #include "metrics/spillway_metrics.h"
+#include "proto/grpc/health/v1/health.grpc.pb.h"
 #include "proto/spillway/v1/admin.grpc.pb.h"
 #include "proto/spillway/v1/jobs.grpc.pb.h"
 #include "scheduler/model/policy.h"
@@ -398,6 +399,8 @@ TEST_F(SpillwaydTest, SecondDaemonOnTheSamePortFailsToStart) {
   Spillwayd second(DefaultConfig(), std::move(options));
   const absl::Status s = second.Start();
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+  // Its services were registered with the server that failed: a retry is refused, not a crash.
+  EXPECT_EQ(second.Start().code(), absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_F(SpillwaydTest, OneConnectionHasAtMostMaxConcurrentStreamsOpen) {
@@ -532,6 +535,29 @@ TEST_F(SpillwaydTest, ShutdownEndsWatchesWithUnavailable) {
   }
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
   daemon_->Wait();  // Returns: shutdown is done.
+}
+
+TEST_F(SpillwaydTest, HealthWatchSeesNotServingAndEndsAtShutdown) {
+  auto health = grpc::health::v1::Health::NewStub(channel_);
+  grpc::ClientContext context;
+  grpc::health::v1::HealthCheckRequest request;  // "": the whole server.
+  auto reader = health->Watch(&context, request);
+  grpc::health::v1::HealthCheckResponse response;
+  ASSERT_TRUE(reader->Read(&response));
+  EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+  request.set_service("spillway.v1.JobService");
+  {
+    grpc::ClientContext check_context;
+    ASSERT_TRUE(health->Check(&check_context, request, &response).ok());
+    EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+  }
+  std::thread shutdown([this] { daemon_->Shutdown(); });
+  // NOT_SERVING first, then the stream ends: the watch does not hold the shutdown's grace.
+  ASSERT_TRUE(reader->Read(&response));
+  EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+  EXPECT_FALSE(reader->Read(&response));
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+  shutdown.join();
 }
 
 }  // namespace
