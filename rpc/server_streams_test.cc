@@ -447,18 +447,37 @@ class RemoteWriter final : public WriteReactor<HealthCheckResponse> {
   std::unique_ptr<absl::Notification> write_done_;
 };
 
-TEST_F(ServerStreamsTest, WriteStreamDrivenFromAnotherThread) {
-  absl::Notification started;
-  RemoteWriter* writer = nullptr;
-  ServeWatch([&](internal::WriteOps<HealthCheckResponse>* ops,
-                 const HealthCheckRequest*) -> WriteReactor<HealthCheckResponse>* {
-    writer = new RemoteWriter(ops, &journal_);
-    started.Notify();
-    return writer;
-  });
+// Tests whose Watch is written by a RemoteWriter from the test's thread.
+class RemoteWatchTest : public ServerStreamsTest {
+ protected:
+  // Serves Watch with a RemoteWriter, opens one over `context` into `*reader` and returns its
+  // writer once the server made it (null if it never did).
+  RemoteWriter* ServeAndOpenWatch(
+      grpc::ClientContext* context,
+      std::unique_ptr<grpc::ClientReader<HealthCheckResponse>>* reader) {
+    // Members, not locals: the server's thread may still be returning from `start` when this
+    // returns.
+    ServeWatch([this](internal::WriteOps<HealthCheckResponse>* ops,
+                      const HealthCheckRequest*) -> WriteReactor<HealthCheckResponse>* {
+      auto* writer = new RemoteWriter(ops, &journal_);
+      writer_ = writer;
+      started_.Notify();
+      return writer;
+    });
+    *reader = Watch(context, "");
+    return started_.WaitForNotificationWithTimeout(kWait) ? writer_ : nullptr;
+  }
+
+ private:
+  absl::Notification started_;
+  RemoteWriter* writer_ = nullptr;
+};
+
+TEST_F(RemoteWatchTest, WriteStreamDrivenFromAnotherThread) {
   grpc::ClientContext context;
-  auto reader = Watch(&context, "");
-  ASSERT_TRUE(started.WaitForNotificationWithTimeout(kWait));
+  std::unique_ptr<grpc::ClientReader<HealthCheckResponse>> reader;
+  RemoteWriter* writer = ServeAndOpenWatch(&context, &reader);
+  ASSERT_NE(writer, nullptr);
 
   HealthCheckResponse response;
   ASSERT_TRUE(writer->Write(HealthCheckResponse::SERVING));
@@ -482,18 +501,11 @@ TEST_F(ServerStreamsTest, WriteStreamDrivenFromAnotherThread) {
   EXPECT_EQ(journal_.events().back(), "done");
 }
 
-TEST_F(ServerStreamsTest, WriteStreamClientCancelReachesOnCancelAndTheReactorStillFinishes) {
-  absl::Notification started;
-  RemoteWriter* writer = nullptr;
-  ServeWatch([&](internal::WriteOps<HealthCheckResponse>* ops,
-                 const HealthCheckRequest*) -> WriteReactor<HealthCheckResponse>* {
-    writer = new RemoteWriter(ops, &journal_);
-    started.Notify();
-    return writer;
-  });
+TEST_F(RemoteWatchTest, WriteStreamClientCancelReachesOnCancelAndTheReactorStillFinishes) {
   grpc::ClientContext context;
-  auto reader = Watch(&context, "");
-  ASSERT_TRUE(started.WaitForNotificationWithTimeout(kWait));
+  std::unique_ptr<grpc::ClientReader<HealthCheckResponse>> reader;
+  RemoteWriter* writer = ServeAndOpenWatch(&context, &reader);
+  ASSERT_NE(writer, nullptr);
   HealthCheckResponse response;
   ASSERT_TRUE(writer->Write(HealthCheckResponse::SERVING));
   ASSERT_TRUE(reader->Read(&response));
